@@ -1,0 +1,64 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerErrorHandling } from './http/errors/error-handler.js';
+import { registerJsonParser } from './http/json-parser.js';
+import { RequestLogController } from './http/log-controller.js';
+import { registerOpenApi } from './http/openapi.js';
+import { genRequestId, REQUEST_ID_HEADER } from './http/request-id.js';
+import { healthRoutes } from './monitoring/health.routes.js';
+import type { Services } from './services.js';
+import { VERSION } from './version.js';
+
+export interface AppOptions {
+  /** Set by the server during graceful shutdown so /readyz turns 503 and load balancers drain. */
+  readonly isShuttingDown?: () => boolean;
+}
+
+/**
+ * Builds the HTTP application from its services without listening, so tests drive it with
+ * `inject()` and `vigil serve` listens. Every feature registers its routes here.
+ */
+export async function buildApp(services: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    genReqId: genRequestId,
+    logController: new RequestLogController(),
+    bodyLimit: config.http.bodyLimit,
+    trustProxy: toTrustProxy(config.http.trustProxy),
+    requestTimeout: config.http.requestTimeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: {
+      customOptions: {
+        // Unknown fields are an error, not silently dropped: the client learns of its typo.
+        removeAdditional: false,
+        allErrors: true,
+        coerceTypes: 'array',
+        useDefaults: true,
+      },
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+
+  registerErrorHandling(app, { exposeStacks: config.env === 'development' });
+  registerJsonParser(app);
+  if (config.http.apiDocs) await registerOpenApi(app, { version: VERSION });
+
+  await app.register(healthRoutes, {
+    services,
+    version: VERSION,
+    isShuttingDown: opts.isShuttingDown ?? (() => false),
+  });
+
+  return app;
+}
+
+/** A hop count means "trust the nearest n proxies"; Fastify takes that as a function of the hop index. */
+function toTrustProxy(
+  value: boolean | number | string[],
+): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_addr, hop) => hop < value : value;
+}

@@ -1,0 +1,225 @@
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { type Env, EnvReader } from './env-reader.js';
+import { readSecrets, type SecretsConfig } from './secrets.js';
+
+export type NodeEnv = 'development' | 'test' | 'production';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export type DatabaseConfig =
+  | {
+      readonly dialect: 'sqlite';
+      /** File path, or `:memory:`. */
+      readonly path: string;
+      readonly synchronous: 'FULL' | 'NORMAL';
+      readonly busyTimeoutMs: number;
+    }
+  | {
+      readonly dialect: 'postgres';
+      readonly url: string;
+      readonly poolMax: number;
+      readonly idleTimeoutMs: number;
+      readonly connectTimeoutMs: number;
+      readonly statementTimeoutMs: number;
+    };
+
+/** The whole validated configuration. Built once at start; frozen so nothing changes it at run time. */
+export interface Config {
+  readonly env: NodeEnv;
+  readonly isProduction: boolean;
+  readonly instanceId: string;
+  readonly dataDir: string;
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly trustProxy: boolean | number | string[];
+    readonly bodyLimit: number;
+    readonly requestTimeoutMs: number;
+    readonly shutdownTimeoutMs: number;
+    readonly corsOrigins: readonly string[];
+    readonly apiDocs: boolean;
+  };
+  readonly database: DatabaseConfig;
+  readonly redisUrl: string | undefined;
+  readonly mqttUrl: string | undefined;
+  readonly readinessTimeoutMs: number;
+  readonly log: {
+    readonly level: LogLevel;
+    readonly file: string | undefined;
+    readonly fileSize: string;
+    readonly fileFrequency: string;
+    readonly fileKeep: number;
+  };
+  readonly secrets: SecretsConfig;
+  readonly jobs: {
+    readonly enabled: boolean;
+    readonly runRetentionDays: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  readonly config: Config;
+  /** Things worth one log line at start (e.g. secrets were generated); never contain secret values. */
+  readonly notices: readonly string[];
+}
+
+const MAX_MS = 24 * 3600 * 1000;
+
+/**
+ * Validates the environment into a Config, or throws ConfigError listing every problem. May
+ * create DATA_DIR/secrets.json in development (the only side effect).
+ */
+export function loadConfig(env: Env = process.env): LoadedConfig {
+  const r = new EnvReader(env);
+  const notices: string[] = [];
+
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'test', 'production'] as const, 'development');
+  const isProduction = nodeEnv === 'production';
+  const dataDir = path.resolve(r.string('DATA_DIR') ?? './data');
+
+  const http = {
+    host: r.string('HOST') ?? '0.0.0.0',
+    port: r.int('PORT', { min: 0, max: 65535 }, 8080),
+    trustProxy: readTrustProxy(r),
+    bodyLimit: r.int('BODY_LIMIT', { min: 1024, max: 1024 ** 3 }, 1048576),
+    requestTimeoutMs: r.int('REQUEST_TIMEOUT_MS', { min: 1000, max: MAX_MS }, 30000),
+    shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', { min: 0, max: 10 * 60 * 1000 }, 10000),
+    corsOrigins: readCorsOrigins(r),
+    apiDocs: r.bool('API_DOCS', !isProduction),
+  };
+
+  const database = readDatabase(r, dataDir);
+  const redis = r.url('REDIS_URL', ['redis', 'rediss']);
+  const mqtt = r.url('MQTT_URL', ['mqtt', 'mqtts', 'ws', 'wss']);
+
+  const log = {
+    level: r.oneOf(
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      'info',
+    ),
+    file: r.string('LOG_FILE'),
+    fileSize: readSize(r),
+    fileFrequency: readFrequency(r),
+    fileKeep: r.int('LOG_FILE_KEEP', { min: 1, max: 1000 }, 14),
+  };
+
+  const secrets = readSecrets(r, { production: isProduction, dataDir, notices });
+
+  const jobs = {
+    enabled: r.bool('JOBS_ENABLED', true),
+    runRetentionDays: r.int('JOB_RUNS_RETENTION_DAYS', { min: 1, max: 3650 }, 30),
+  };
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+
+  const config: Config = {
+    env: nodeEnv,
+    isProduction,
+    instanceId: r.string('INSTANCE_ID') ?? `${hostname()}-${process.pid}`,
+    dataDir,
+    http,
+    database,
+    redisUrl: redis?.href,
+    mqttUrl: mqtt?.href,
+    readinessTimeoutMs: r.int('READINESS_TIMEOUT_MS', { min: 100, max: 60000 }, 2000),
+    log,
+    secrets,
+    jobs,
+  };
+  return { config: deepFreeze(config), notices };
+}
+
+function readDatabase(r: EnvReader, dataDir: string): DatabaseConfig {
+  const raw = r.string('DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'vigil.db')}`;
+  const sqliteCommon = {
+    synchronous: r.oneOf('SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
+    busyTimeoutMs: r.int('SQLITE_BUSY_TIMEOUT_MS', { min: 0, max: MAX_MS }, 5000),
+  };
+  const pgCommon = {
+    poolMax: r.int('DATABASE_POOL_MAX', { min: 1, max: 1000 }, 10),
+    idleTimeoutMs: r.int('DATABASE_POOL_IDLE_MS', { min: 0, max: MAX_MS }, 30000),
+    connectTimeoutMs: r.int('DATABASE_CONNECT_TIMEOUT_MS', { min: 100, max: 600000 }, 5000),
+    statementTimeoutMs: r.int('DATABASE_STATEMENT_TIMEOUT_MS', { min: 0, max: MAX_MS }, 30000),
+  };
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (file === '') {
+      r.problem(
+        'DATABASE_URL',
+        'sqlite: URL needs a file path, e.g. sqlite:./data/vigil.db or sqlite::memory:',
+      );
+    }
+    return {
+      dialect: 'sqlite',
+      path: file === ':memory:' ? file : path.resolve(file || dataDir),
+      ...sqliteCommon,
+    };
+  }
+  const url = r.url('DATABASE_URL', ['postgres', 'postgresql']);
+  return { dialect: 'postgres', url: url?.href ?? '', ...pgCommon };
+}
+
+function readTrustProxy(r: EnvReader): boolean | number | string[] {
+  const value = r.string('TRUST_PROXY') ?? 'false';
+  if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  const list = r.list('TRUST_PROXY');
+  const bad = list.filter(
+    (a) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a) && !['loopback', 'linklocal', 'uniquelocal'].includes(a),
+  );
+  if (bad.length > 0) r.problem('TRUST_PROXY', `not an address or CIDR: ${bad.join(', ')}`);
+  return list;
+}
+
+function readCorsOrigins(r: EnvReader): string[] {
+  const origins = r.list('CORS_ORIGINS');
+  for (const origin of origins) {
+    if (origin === '*') {
+      r.problem('CORS_ORIGINS', '"*" is not allowed; list the exact origins (scheme://host[:port])');
+      continue;
+    }
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+      r.problem('CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port], no path)`);
+    }
+  }
+  return origins.map((o) => o.replace(/\/$/, ''));
+}
+
+function readSize(r: EnvReader): string {
+  const value = r.string('LOG_FILE_SIZE') ?? '10m';
+  if (!/^\d+[kmg]?$/i.test(value))
+    r.problem('LOG_FILE_SIZE', `must be a size like 500k, 10m or 1g, got "${value}"`);
+  return value.toLowerCase();
+}
+
+function readFrequency(r: EnvReader): string {
+  const value = r.string('LOG_FILE_FREQUENCY') ?? 'daily';
+  if (!/^(daily|hourly|\d+)$/i.test(value)) {
+    r.problem('LOG_FILE_FREQUENCY', `must be daily, hourly or milliseconds, got "${value}"`);
+  }
+  return value.toLowerCase();
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value) && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,164 @@
+/**
+ * Every environment variable Vigil reads, with its default and meaning. This table is the single
+ * source for both the config parser and docs/configuration.md (`npm run docs:config`), so a
+ * setting cannot exist without being documented.
+ */
+export interface EnvVarSpec {
+  /** Default as the user would write it; undefined means "unset unless given". */
+  readonly default?: string;
+  readonly doc: string;
+  /** Section heading in the generated documentation. */
+  readonly group: string;
+  /** Never echo the value (in errors or `vigil config check`). */
+  readonly secret?: boolean;
+}
+
+export const ENV_VARS = {
+  NODE_ENV: {
+    group: 'General',
+    default: 'development',
+    doc: '`development`, `test` or `production`. Production requires explicit secrets, refuses pending migrations unless `serve --migrate`, hides API docs unless `API_DOCS=true` and never includes stack traces in errors.',
+  },
+  INSTANCE_ID: {
+    group: 'General',
+    doc: 'Name of this process in logs, job runs and cluster membership. Defaults to `<hostname>-<pid>`.',
+  },
+  DATA_DIR: {
+    group: 'General',
+    default: './data',
+    doc: 'Directory for the embedded SQLite database, generated development secrets and other local state. Created if missing.',
+  },
+  HOST: { group: 'HTTP', default: '0.0.0.0', doc: 'Interface the HTTP server listens on.' },
+  PORT: { group: 'HTTP', default: '8080', doc: 'HTTP port (1–65535; 0 picks a free port, logged at start).' },
+  TRUST_PROXY: {
+    group: 'HTTP',
+    default: 'false',
+    doc: 'Trust `X-Forwarded-*` headers: `false`, `true`, a hop count, or a comma-separated list of proxy addresses/CIDRs. Only enable behind a proxy you control.',
+  },
+  BODY_LIMIT: {
+    group: 'HTTP',
+    default: '1048576',
+    doc: 'Default maximum request body in bytes; larger bodies get `413 PAYLOAD_TOO_LARGE`. Routes may set their own.',
+  },
+  REQUEST_TIMEOUT_MS: {
+    group: 'HTTP',
+    default: '30000',
+    doc: 'Time a client has to send a whole request before the connection is closed (slow-client protection).',
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    group: 'HTTP',
+    default: '10000',
+    doc: 'On SIGTERM/SIGINT, how long in-flight requests and running jobs get to finish before remaining connections are closed.',
+  },
+  CORS_ORIGINS: {
+    group: 'HTTP',
+    default: '',
+    doc: 'Comma-separated allow-list of browser origins (`https://ops.example.com`). Empty: no cross-origin access. `*` is refused.',
+  },
+  API_DOCS: {
+    group: 'HTTP',
+    doc: 'Serve the OpenAPI document at `/openapi.json` and the interactive UI at `/docs`. Default: on, except in production.',
+  },
+  DATABASE_URL: {
+    group: 'Database',
+    doc: 'Where data lives. `sqlite:<path>` (default `sqlite:<DATA_DIR>/vigil.db`) or `postgres://user:pass@host:5432/db` (`postgresql://` also accepted).',
+    secret: true,
+  },
+  DATABASE_POOL_MAX: {
+    group: 'Database',
+    default: '10',
+    doc: 'PostgreSQL: maximum pooled connections per process.',
+  },
+  DATABASE_POOL_IDLE_MS: {
+    group: 'Database',
+    default: '30000',
+    doc: 'PostgreSQL: close pooled connections idle for this long.',
+  },
+  DATABASE_CONNECT_TIMEOUT_MS: {
+    group: 'Database',
+    default: '5000',
+    doc: 'PostgreSQL: give up opening a connection after this long (the request then fails with 503).',
+  },
+  DATABASE_STATEMENT_TIMEOUT_MS: {
+    group: 'Database',
+    default: '30000',
+    doc: 'PostgreSQL: server-side `statement_timeout` for every query; 0 disables.',
+  },
+  SQLITE_SYNCHRONOUS: {
+    group: 'Database',
+    default: 'FULL',
+    doc: 'SQLite `synchronous` pragma: `FULL` (acknowledged writes survive power loss) or `NORMAL` (survive a process crash only).',
+  },
+  SQLITE_BUSY_TIMEOUT_MS: {
+    group: 'Database',
+    default: '5000',
+    doc: 'SQLite: how long a writer waits for another process holding the lock.',
+  },
+  REDIS_URL: {
+    group: 'Dependencies',
+    doc: '`redis://` or `rediss://` URL. When set, Redis holds rate-limit counters, fan-out and job locks so several instances cooperate; unset, in-process implementations are used.',
+    secret: true,
+  },
+  MQTT_URL: {
+    group: 'Dependencies',
+    doc: '`mqtt://`, `mqtts://`, `ws://` or `wss://` URL of an external MQTT broker. Unset: the embedded broker is used.',
+    secret: true,
+  },
+  READINESS_TIMEOUT_MS: {
+    group: 'Dependencies',
+    default: '2000',
+    doc: '`/readyz`: how long each dependency check may take before it counts as failed.',
+  },
+  LOG_LEVEL: {
+    group: 'Logging',
+    default: 'info',
+    doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.',
+  },
+  LOG_FILE: {
+    group: 'Logging',
+    doc: 'Also write JSON logs to this file, rotated by size and time. Unset: stdout only.',
+  },
+  LOG_FILE_SIZE: {
+    group: 'Logging',
+    default: '10m',
+    doc: 'Rotate the log file when it reaches this size (`k`, `m`, `g` suffixes).',
+  },
+  LOG_FILE_FREQUENCY: {
+    group: 'Logging',
+    default: 'daily',
+    doc: 'Also rotate on a schedule: `daily`, `hourly`, or a number of milliseconds.',
+  },
+  LOG_FILE_KEEP: { group: 'Logging', default: '14', doc: 'Number of rotated log files to keep.' },
+  SECRET_KEY: {
+    group: 'Secrets',
+    doc: 'Signing key for tokens, at least 32 bytes of key material (make one with `vigil secret generate`). Required in production; generated into `DATA_DIR/secrets.json` (mode 0600) in development.',
+    secret: true,
+  },
+  SECRET_KEY_PREVIOUS: {
+    group: 'Secrets',
+    doc: 'The signing key being rotated out: still accepted for verification, never used to sign.',
+    secret: true,
+  },
+  ENCRYPTION_KEY: {
+    group: 'Secrets',
+    doc: 'Key for AES-256-GCM encryption of secrets at rest (webhook secrets, SMTP passwords, provider keys), at least 32 bytes. Required in production; generated in development like `SECRET_KEY`.',
+    secret: true,
+  },
+  ENCRYPTION_KEY_PREVIOUS: {
+    group: 'Secrets',
+    doc: 'The encryption key being rotated out: still used to decrypt values written with it, never to encrypt.',
+    secret: true,
+  },
+  JOBS_ENABLED: {
+    group: 'Jobs',
+    default: 'true',
+    doc: 'Run the background job scheduler in this process. Several instances may all enable it: a lock makes each scheduled run happen once.',
+  },
+  JOB_RUNS_RETENTION_DAYS: {
+    group: 'Jobs',
+    default: '30',
+    doc: 'The `job-runs.prune` job deletes recorded job runs older than this.',
+  },
+} as const satisfies Record<string, EnvVarSpec>;
+
+export type EnvVarName = keyof typeof ENV_VARS;

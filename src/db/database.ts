@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config/config.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+/** What repositories take, so callers can compose several calls into one transaction. */
+export type DbOrTrx = Kysely<Database> | Transaction<Database>;
+export type Dialect = DatabaseConfig['dialect'];
+
+export interface DatabaseHandle {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  /** Round trip to the database; rejects when it is unreachable. */
+  ping(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** Opens the configured database. PostgreSQL connects lazily, so this succeeds while it is down. */
+export function openDatabase(
+  config: DatabaseConfig,
+  opts: { onPoolError?: (err: Error) => void } = {},
+): DatabaseHandle {
+  if (config.dialect === 'sqlite') {
+    if (config.path !== ':memory:') mkdirSync(path.dirname(config.path), { recursive: true });
+    const sqlite = new SQLite(config.path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma(`synchronous = ${config.synchronous}`);
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return {
+      db,
+      dialect: 'sqlite',
+      ping: async () => {
+        await sql`select 1`.execute(db);
+      },
+      destroy: () => db.destroy(),
+    };
+  }
+
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolMax,
+    idleTimeoutMillis: config.idleTimeoutMs,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    statement_timeout: config.statementTimeoutMs || undefined,
+    application_name: 'vigil',
+    // BIGINT holds epoch-ms timestamps and counters, all far below 2^53: read them as numbers.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary'
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its server must not crash the process: the next query fails and is answered 503.
+  pool.on('error', (err) => opts.onPoolError?.(err));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    destroy: () => db.destroy(),
+  };
+}

@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely';
+import * as m20261124090000 from './20261124090000_job_runs.js';
+
+/**
+ * Every migration, by name; Kysely applies them in name order. Listed in code (not read from the
+ * directory) so the build and the tests run exactly the same set. `vigil migrate create NAME`
+ * adds entries here.
+ */
+export const migrations: Record<string, Migration> = {
+  '20261124090000_job_runs': m20261124090000,
+  // vigil:migrations-end (keep this line: `vigil migrate create` inserts above it)
+};

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import sjson from 'secure-json-parse';
+import { AppError } from './errors/catalogue.js';
+
+/**
+ * Replaces Fastify's JSON parser so a malformed body is answered with where it broke (offset,
+ * line, column), and `__proto__`/`constructor.prototype` keys are refused (prototype poisoning).
+ */
+export function registerJsonParser(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.length === 0) {
+      done(new AppError('MALFORMED_BODY', 'The body is empty but Content-Type says JSON'), undefined);
+      return;
+    }
+    try {
+      done(null, sjson.parse(text, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (err) {
+      done(malformed(text, err as Error), undefined);
+    }
+  });
+}
+
+function malformed(text: string, err: Error): AppError {
+  // secure-json-parse reports poisoning as a SyntaxError without a position.
+  if (!(err instanceof SyntaxError) || /forbidden (prototype|constructor)/i.test(err.message)) {
+    return new AppError(
+      'MALFORMED_BODY',
+      'The body contains a forbidden key (__proto__ or constructor.prototype)',
+    );
+  }
+  const match = /position (\d+)/.exec(err.message);
+  const position = match ? Number(match[1]) : text.length;
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - before.lastIndexOf('\n');
+  const reason = err.message.replace(/ in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '');
+  return new AppError('MALFORMED_BODY', `Invalid JSON at line ${line}, column ${column}: ${reason}`, {
+    fields: { position, line, column },
+  });
+}

@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from '../http/errors/catalogue.js';
+import type { Services } from '../services.js';
+import { dependencyChecks, runChecks } from './health.service.js';
+
+const CheckSchema = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('failed')]),
+  latencyMs: Type.Number(),
+  error: Type.Optional(Type.String()),
+});
+
+/** Liveness and readiness for orchestrators and load balancers. Both are unauthenticated and cheap. */
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { services: Services; isShuttingDown: () => boolean; version: string },
+): Promise<void> {
+  const started = Date.now();
+  const checks = dependencyChecks(opts.services);
+
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Liveness: the process is up and serving. Checks no dependency.',
+        response: {
+          200: Type.Object({ status: Type.Literal('ok'), version: Type.String(), uptimeS: Type.Integer() }),
+        },
+      },
+    },
+    async () => ({
+      status: 'ok' as const,
+      version: opts.version,
+      uptimeS: Math.floor((Date.now() - started) / 1000),
+    }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: the database and every configured dependency answer. 503 names what failed.',
+        response: {
+          200: Type.Object({ status: Type.Literal('ok'), checks: Type.Record(Type.String(), CheckSchema) }),
+        },
+      },
+    },
+    async () => {
+      if (opts.isShuttingDown()) {
+        throw new AppError('SERVICE_UNAVAILABLE', 'Shutting down', { headers: { 'retry-after': '1' } });
+      }
+      const result = await runChecks(checks, opts.services.config.readinessTimeoutMs);
+      if (!result.ok) {
+        const failed = Object.entries(result.checks)
+          .filter(([, c]) => c.status === 'failed')
+          .map(([name, c]) => `${name} (${c.error})`);
+        throw new AppError('DEPENDENCY_UNAVAILABLE', `Not ready: ${failed.join(', ')}`, {
+          headers: { 'retry-after': '5' },
+          fields: { checks: result.checks },
+        });
+      }
+      return { status: 'ok' as const, checks: result.checks };
+    },
+  );
+}

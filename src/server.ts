@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { Config } from './config/config.js';
+import { migrateToLatest, pendingMigrations } from './db/migrator.js';
+import { createScheduler } from './jobs/jobs.js';
+import type { Scheduler } from './jobs/scheduler.js';
+import { closeServices, createServices, type Services } from './services.js';
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  readonly scheduler: Scheduler | undefined;
+  /** Base URL the server listens on, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** Graceful stop: refuse new work, let in-flight requests and jobs finish within the deadline, close. */
+  shutdown(reason: string): Promise<{ forced: boolean }>;
+}
+
+/**
+ * Development applies pending migrations at start. Production refuses to run a schema it was not
+ * built for unless the operator asked for `--migrate`, so a rollout never migrates by surprise.
+ */
+export async function ensureSchema(services: Services, opts: { migrate: boolean }): Promise<string[]> {
+  const pending = await pendingMigrations(services.database.db);
+  if (pending.length === 0) return [];
+  if (services.config.isProduction && !opts.migrate) {
+    throw new StartupError(
+      `${pending.length} pending migration(s): ${pending.join(', ')}. Run \`vigil migrate up\` first, or start with \`vigil serve --migrate\`.`,
+    );
+  }
+  const applied = await migrateToLatest(services.database.db);
+  services.logger.info({ applied }, 'applied migrations');
+  return applied;
+}
+
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  opts: {
+    migrate?: boolean;
+    /** Lets an embedding program (or a test) add routes before the server starts listening. */
+    beforeListen?: (app: FastifyInstance) => void | Promise<void>;
+  } = {},
+): Promise<RunningServer> {
+  const services = createServices(config, logger);
+  let shuttingDown = false;
+  let app: FastifyInstance | undefined;
+  try {
+    await ensureSchema(services, { migrate: opts.migrate ?? false });
+    app = await buildApp(services, { isShuttingDown: () => shuttingDown });
+    await opts.beforeListen?.(app);
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await closeServices(services);
+    throw err;
+  }
+  const scheduler = config.jobs.enabled ? createScheduler(services) : undefined;
+  await scheduler?.start();
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const running = app;
+
+  let shutdownPromise: Promise<{ forced: boolean }> | undefined;
+  const shutdown = (reason: string) => {
+    shutdownPromise ??= (async () => {
+      shuttingDown = true;
+      const deadlineMs = config.http.shutdownTimeoutMs;
+      logger.info({ reason, deadlineMs }, 'shutting down');
+      let forced = false;
+      const deadline = setTimeout(() => {
+        forced = true;
+        logger.warn('shutdown deadline reached; closing remaining connections');
+        running.server.closeAllConnections();
+      }, deadlineMs);
+      // Stop accepting, let in-flight requests complete (idle keep-alive sockets close at once).
+      await Promise.all([running.close(), scheduler?.stop(deadlineMs)]);
+      clearTimeout(deadline);
+      await closeServices(services);
+      logger.info({ forced }, 'shutdown complete');
+      return { forced };
+    })();
+    return shutdownPromise;
+  };
+
+  logger.info({ url, env: config.env, database: config.database.dialect }, 'vigil listening');
+  return { app: running, services, scheduler, url, shutdown };
+}

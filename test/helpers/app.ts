@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from '../../src/app.js';
+import type { Config } from '../../src/config/config.js';
+import { migrateToLatest } from '../../src/db/migrator.js';
+import { closeServices, createServices, type Services } from '../../src/services.js';
+import { testConfig } from './env.js';
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  readonly config: Config;
+  close(): Promise<void>;
+}
+
+/** The real app over real services (migrated), driven with inject(). */
+export async function createTestApp(
+  env: Record<string, string | undefined> = {},
+  opts: { migrate?: boolean; logger?: Logger; beforeReady?: (app: FastifyInstance) => void } = {},
+): Promise<TestApp> {
+  const config = testConfig(env);
+  const services = createServices(config, opts.logger ?? pino({ level: 'silent' }));
+  if (opts.migrate !== false) await migrateToLatest(services.database.db);
+  const app = await buildApp(services);
+  opts.beforeReady?.(app);
+  await app.ready();
+  return {
+    app,
+    services,
+    config,
+    close: async () => {
+      await app.close();
+      await closeServices(services);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { startServer } from '../src/server.js';
+import { closeServices, createServices } from '../src/services.js';
+import { tempDir, testConfig, testKey } from './helpers/env.js';
+
+describe('graceful shutdown', () => {
+  it('completes an in-flight request, then stops accepting and closes', async () => {
+    let entered!: () => void;
+    const handlerEntered = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const config = testConfig({ HOST: '127.0.0.1', PORT: '0' });
+    const server = await startServer(config, pino({ level: 'silent' }), {
+      beforeListen: (app) => {
+        app.get('/test/slow', async () => {
+          entered();
+          await gate;
+          return { done: true };
+        });
+      },
+    });
+
+    const inFlight = fetch(`${server.url}/test/slow`);
+    await handlerEntered;
+    const shutdown = server.shutdown('test');
+    release();
+
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ done: true });
+    expect(await shutdown).toEqual({ forced: false });
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+    // The database was closed as part of the shutdown.
+    await expect(server.services.database.ping()).rejects.toThrow();
+  });
+
+  it('turns /readyz to 503 while draining so load balancers stop sending traffic', async () => {
+    const services = createServices(testConfig(), pino({ level: 'silent' }));
+    const app = await buildApp(services, { isShuttingDown: () => true });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: 'Shutting down' });
+    } finally {
+      await app.close();
+      await closeServices(services);
+    }
+  });
+
+  it('`vigil serve` exits 0 on SIGTERM after draining', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: tempDir(),
+        SECRET_KEY: testKey(),
+        ENCRYPTION_KEY: testKey(),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: Record<string, unknown>[] = [];
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let url: string | undefined;
+    for await (const line of createInterface({ input: child.stdout! })) {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      lines.push(entry);
+      if (entry.msg === 'vigil listening') {
+        url = entry.url as string;
+        break;
+      }
+    }
+    expect(url).toBeDefined();
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    const rest = createInterface({ input: child.stdout! });
+    for await (const line of rest) lines.push(JSON.parse(line) as Record<string, unknown>);
+    expect(await exited).toBe(0);
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'shutdown complete']));
+  });
+});

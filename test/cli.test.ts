@@ -74,6 +74,10 @@ describe('vigil CLI', () => {
 
   it('jobs list | run | runs', () => {
     const env = devEnv();
+    expect(vigil(['jobs', 'run', 'job-runs.prune'], env)).toMatchObject({
+      code: 1,
+      stderr: 'the database schema is not up to date (1 pending); run `vigil migrate up` first\n',
+    });
     vigil(['migrate', 'up'], env);
     expect(vigil(['jobs', 'list'], env).stdout).toMatch(/^job-runs\.prune\t0 17 3 \* \* \*\tnext \d{4}-/);
     const run = vigil(['jobs', 'run', 'job-runs.prune'], env);

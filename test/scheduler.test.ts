@@ -144,6 +144,14 @@ describe.each(DIALECTS)('scheduler on %s', (dialect) => {
     expect(run).toMatchObject({ status: 'abandoned', instanceId: 'dead' });
   });
 
+  it('rejects (without an unhandled rejection) when the run cannot be recorded', async () => {
+    const db = await sharedDatabase(dialect);
+    const services = createServices(testConfig({ DATABASE_URL: db.url }), pino({ level: 'silent' }));
+    cleanups.push(() => closeServices(services));
+    const scheduler = new Scheduler(services).register(job({ handler: async () => {} }));
+    await expect(scheduler.runSlot('test.job', 1)).rejects.toThrow(/job_runs/);
+  });
+
   it('rejects an invalid cron expression at registration', async () => {
     const services = await instance(await sharedDatabase(dialect), 'a');
     expect(() =>

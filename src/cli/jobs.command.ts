@@ -3,7 +3,7 @@ import type { JobRunStatus } from '../db/schema.js';
 import { listRuns } from '../jobs/job-runs.repository.js';
 import { createScheduler } from '../jobs/jobs.js';
 import { closeServices, createServices } from '../services.js';
-import { CliError, loadCliConfig } from './context.js';
+import { CliError, loadCliConfig, openMigratedServices } from './context.js';
 
 const STATUSES: readonly JobRunStatus[] = ['running', 'succeeded', 'failed', 'timed_out', 'abandoned'];
 
@@ -73,8 +73,7 @@ export function registerJobs(program: Command): void {
     .command('run <name>')
     .description('Run a job now (claimed and recorded like a scheduled run)')
     .action(async (name: string) => {
-      const { config, logger } = loadCliConfig();
-      const services = createServices(config, logger);
+      const services = await openMigratedServices();
       try {
         const scheduler = createScheduler(services);
         if (!scheduler.list().some((j) => j.name === name)) throw new CliError(`unknown job ${name}`);

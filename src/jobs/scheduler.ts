@@ -102,7 +102,9 @@ export class Scheduler {
   runSlot(name: string, scheduledFor: number): Promise<RunOutcome> {
     const promise = this.execute(this.entry(name).job, scheduledFor);
     this.inFlight.add(promise);
-    void promise.finally(() => this.inFlight.delete(promise));
+    // Not `finally`: that derives a second promise which would reject unhandled.
+    const done = () => void this.inFlight.delete(promise);
+    promise.then(done, done);
     return promise;
   }
 

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AppError } from './http/errors/catalogue.js';
 import { registerErrorHandling } from './http/errors/error-handler.js';
 import { registerJsonParser } from './http/json-parser.js';
 import { RequestLogController } from './http/log-controller.js';
@@ -26,7 +27,8 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     bodyLimit: config.http.bodyLimit,
     trustProxy: toTrustProxy(config.http.trustProxy),
     requestTimeout: config.http.requestTimeoutMs,
-    return503OnClosing: true,
+    // Draining is answered by the hook below, as problem+json like every other error.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     ajv: {
       customOptions: {
@@ -39,8 +41,20 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     },
   });
 
+  const isShuttingDown = opts.isShuttingDown ?? (() => false);
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    if (isShuttingDown()) {
+      // New requests on kept-alive connections go elsewhere; /readyz turning 503 drains load balancers.
+      throw new AppError('SERVICE_UNAVAILABLE', 'Shutting down', {
+        headers: { 'retry-after': '1', connection: 'close' },
+      });
+    }
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    // A request that was in flight when draining began must not leave its keep-alive socket open
+    // behind it: the server only finishes closing when every socket has.
+    if (isShuttingDown()) reply.header('connection', 'close');
   });
 
   registerErrorHandling(app, { exposeStacks: config.env === 'development' });
@@ -50,7 +64,6 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(healthRoutes, {
     services,
     version: VERSION,
-    isShuttingDown: opts.isShuttingDown ?? (() => false),
   });
 
   return app;

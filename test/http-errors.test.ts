@@ -129,6 +129,23 @@ describe('problem+json errors', () => {
     expect(res.json().code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('accepts JSON with a charset parameter and +json media types', async () => {
+    for (const type of [
+      'application/json; charset=utf-8',
+      'Application/JSON;charset="UTF-8"',
+      'application/merge-patch+json',
+    ]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/test/echo',
+        headers: { 'content-type': type },
+        payload: '{"name":"a","count":1}',
+      });
+      expect(res.statusCode, type).toBe(200);
+      expect(res.json()).toEqual({ name: 'a', count: 1 });
+    }
+  });
+
   it('415 UNSUPPORTED_MEDIA_TYPE', async () => {
     const res = await t.app.inject({
       method: 'POST',

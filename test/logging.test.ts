@@ -39,7 +39,12 @@ describe('logs', () => {
         method: 'POST',
         url: '/test/login?token=url-secret-1',
         headers: { authorization: 'Bearer header-secret-2', cookie: 'sid=cookie-secret-3' },
-        payload: { email: 'a@example.com', password: 'body-secret-4', refreshToken: 'body-secret-5' },
+        payload: {
+          email: 'a@example.com',
+          password: 'body-secret-4',
+          refreshToken: 'body-secret-5',
+          user: { profile: { password: 'deep-secret-6' } },
+        },
       });
     } finally {
       await t.close();
@@ -51,6 +56,7 @@ describe('logs', () => {
       'cookie-secret-3',
       'body-secret-4',
       'body-secret-5',
+      'deep-secret-6',
     ]) {
       expect(text).not.toContain(secret);
     }
@@ -72,22 +78,22 @@ describe('logs', () => {
   it('also writes to a rotated LOG_FILE', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'logs', 'vigil.log');
-    const config = testConfig({ LOG_LEVEL: 'info', LOG_FILE: file, LOG_FILE_SIZE: '1m' });
+    const config = testConfig({ LOG_LEVEL: 'info', LOG_FILE: file, LOG_FILE_SIZE: '1k' });
     const logger = createLogger(config);
-    logger.info({ marker: 'file-sink-check' }, 'hello file');
+    // ~20 KB of lines against a 1 KB limit: the sink must roll over to further files.
+    for (let i = 0; i < 200; i++)
+      logger.info({ marker: `file-sink-check-${i}`, pad: 'x'.repeat(40) }, 'hello file');
     logger.flush();
-    // The file sink runs in a worker thread; wait (bounded) for the line to land.
-    let content = '';
-    for (let i = 0; i < 100 && !content.includes('file-sink-check'); i++) {
+    // The file sink runs in a worker thread; wait (bounded in count) for the last line to land.
+    const logDir = path.dirname(file);
+    const read = () =>
+      existsSync(logDir) ? readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')) : [];
+    for (let i = 0; i < 100 && !read().join('').includes('file-sink-check-199'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const logDir = path.dirname(file);
-      if (existsSync(logDir)) {
-        content = readdirSync(logDir)
-          .map((f) => readFileSync(path.join(logDir, f), 'utf8'))
-          .join('');
-      }
     }
-    expect(content).toContain('file-sink-check');
-    expect(readdirSync(path.dirname(file))[0]).toMatch(/^vigil\..*log$/);
+    const files = readdirSync(logDir);
+    expect(read().join('')).toContain('file-sink-check-199');
+    expect(files.length).toBeGreaterThan(1);
+    for (const f of files) expect(f).toMatch(/^vigil\.(.+\.)?\d+\.log$/);
   });
 });

@@ -6,9 +6,11 @@ import { migrateDown, migrateToLatest, migrationStatus, pendingMigrations } from
 import { createTestDatabase, DIALECTS, type TestDatabase } from './helpers/databases.js';
 import { testConfig } from './helpers/env.js';
 
-async function tableNames(handle: DatabaseHandle): Promise<string[]> {
+/** Application tables of this test's own database (other tests' schemas share the PostgreSQL database). */
+async function tableNames(handle: DatabaseHandle, schema: string | undefined): Promise<string[]> {
   const tables = await handle.db.introspection.getTables();
   return tables
+    .filter((t) => schema === undefined || t.schema === schema)
     .map((t) => t.name)
     .filter((n) => !n.startsWith('kysely_'))
     .sort();
@@ -35,18 +37,18 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
     expect(await pendingMigrations(handle.db)).toEqual(names);
 
     expect(await migrateToLatest(handle.db)).toEqual(names);
-    const tablesUp = await tableNames(handle);
+    const tablesUp = await tableNames(handle, testDb.schema);
     expect(tablesUp).toContain('job_runs');
     expect(await pendingMigrations(handle.db)).toEqual([]);
 
     // Down one at a time, newest first, until nothing is applied and no table is left.
     const reverted = await migrateDown(handle.db, names.length);
     expect(reverted).toEqual([...names].reverse());
-    expect(await tableNames(handle)).toEqual([]);
+    expect(await tableNames(handle, testDb.schema)).toEqual([]);
     expect(await migrateDown(handle.db, 1)).toEqual([]);
 
     expect(await migrateToLatest(handle.db)).toEqual(names);
-    expect(await tableNames(handle)).toEqual(tablesUp);
+    expect(await tableNames(handle, testDb.schema)).toEqual(tablesUp);
     expect((await migrationStatus(handle.db)).every((m) => m.executedAt instanceof Date)).toBe(true);
   });
 

@@ -5,8 +5,8 @@ import { migrateToLatest } from '../src/db/migrator.js';
 import type { JobDefinition } from '../src/jobs/job.js';
 import { listRuns } from '../src/jobs/job-runs.repository.js';
 import { createScheduler } from '../src/jobs/jobs.js';
-import { RedisRunGate } from '../src/jobs/run-gate.js';
-import { Scheduler } from '../src/jobs/scheduler.js';
+import { GATE_TTL_MS, RedisRunGate } from '../src/jobs/run-gate.js';
+import { type RunOutcome, Scheduler } from '../src/jobs/scheduler.js';
 import { closeServices, createServices, type Services } from '../src/services.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './helpers/databases.js';
 import { REDIS_URL, testConfig } from './helpers/env.js';
@@ -123,6 +123,29 @@ describe.each(DIALECTS)('scheduler on %s', (dialect) => {
     expect(run).toMatchObject({ status: 'timed_out', error: 'timed out after 50 ms' });
   });
 
+  it('stops within its grace period even if a handler ignores its signal', async () => {
+    const services = await instance(await sharedDatabase(dialect), 'a');
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const scheduler = new Scheduler(services).register(
+      job({
+        timeoutMs: 10 * 60_000,
+        handler: () => {
+          started();
+          return new Promise<void>(() => {});
+        },
+      }),
+    );
+    const outcome = scheduler.runSlot('test.job', 1);
+    await running;
+    await scheduler.stop(10);
+    expect(await outcome).toMatchObject({ status: 'failed', attempts: 1 });
+    const [run] = await listRuns(services.database.db, { limit: 1 });
+    expect(run).toMatchObject({ status: 'failed', error: 'shutting down' });
+  });
+
   it('marks runs of a dead instance abandoned once their lease expires', async () => {
     const db = await sharedDatabase(dialect);
     const services = await instance(db, 'a');
@@ -166,14 +189,14 @@ describe('two instances sharing PostgreSQL', () => {
     const calls: string[] = [];
     const make = async (name: string) => {
       const services = await instance(db, name);
-      return new Scheduler(services).register(
+      return createScheduler(services, [
         job({
           allowOverlap: true,
           handler: async (ctx) => {
             calls.push(`${name}@${ctx.scheduledFor.getTime()}`);
           },
         }),
-      );
+      ]);
     };
     const [a, b] = await Promise.all([make('a'), make('b')]);
     const slots = Array.from({ length: 25 }, (_, i) => Date.UTC(2026, 0, 1, 0, 0, i));
@@ -191,15 +214,20 @@ describe('two instances sharing PostgreSQL', () => {
   it('run each cron tick once while both schedulers are running', async () => {
     const db = await sharedDatabase('postgres');
     const calls: number[] = [];
+    const attempted: Record<string, Map<number, RunOutcome['status']>> = { a: new Map(), b: new Map() };
     const schedulers = await Promise.all(
       ['a', 'b'].map(async (name) => {
         const services = await instance(db, name);
-        return new Scheduler(services).register(
-          job({
-            handler: async (ctx) => {
-              calls.push(ctx.scheduledFor.getTime());
-            },
-          }),
+        return createScheduler(
+          services,
+          [
+            job({
+              handler: async (ctx) => {
+                calls.push(ctx.scheduledFor.getTime());
+              },
+            }),
+          ],
+          { onOutcome: (_job, slot, outcome) => attempted[name]?.set(slot, outcome.status) },
         );
       }),
     );
@@ -218,6 +246,12 @@ describe('two instances sharing PostgreSQL', () => {
     expect(new Set(slots).size).toBe(slots.length);
     expect([...calls].sort()).toEqual([...slots].sort());
     for (const slot of slots) expect(slot % 1000).toBe(0);
+    // Both instances tried every recorded slot; exactly one of them ran it.
+    for (const slot of slots) {
+      const statuses = [attempted.a?.get(slot), attempted.b?.get(slot)];
+      expect(statuses.filter((s) => s === 'succeeded')).toHaveLength(1);
+      expect(statuses.filter((s) => s === 'skipped')).toHaveLength(1);
+    }
   });
 });
 
@@ -228,10 +262,11 @@ describe('Redis run gate', () => {
     const prefix = `vigil:test:${Date.now()}:`;
     const gateA = new RedisRunGate(redis, 'a', prefix);
     const gateB = new RedisRunGate(redis, 'b', prefix);
-    const results = await Promise.all([gateA.tryEnter('j', 1, 10_000), gateB.tryEnter('j', 1, 10_000)]);
+    const results = await Promise.all([gateA.tryEnter('j', 1), gateB.tryEnter('j', 1)]);
     expect(results.sort()).toEqual([false, true]);
-    expect(await redis.pttl(`${prefix}j:1`)).toBeGreaterThan(0);
-    expect(await gateB.tryEnter('j', 2, 10_000)).toBe(true);
+    expect(await redis.pttl(`${prefix}j:1`)).toBeGreaterThan(20_000);
+    expect(await redis.pttl(`${prefix}j:1`)).toBeLessThanOrEqual(GATE_TTL_MS);
+    expect(await gateB.tryEnter('j', 2)).toBe(true);
 
     const down = new Redis('redis://127.0.0.1:1', {
       lazyConnect: true,
@@ -239,13 +274,13 @@ describe('Redis run gate', () => {
       retryStrategy: () => null,
     });
     down.on('error', () => {});
-    expect(await new RedisRunGate(down, 'c').tryEnter('j', 1, 1000)).toBe(true);
+    expect(await new RedisRunGate(down, 'c').tryEnter('j', 1)).toBe(true);
     down.disconnect();
   });
 
   it('gates scheduler runs across instances configured with REDIS_URL', async () => {
     const db = await sharedDatabase('sqlite');
-    const env = { REDIS_URL, INSTANCE_ID: 'r' };
+    const env = { REDIS_URL };
     const a = await instance(db, 'ra', env);
     const b = await instance(db, 'rb', env);
     const calls: string[] = [];
@@ -255,5 +290,13 @@ describe('Redis run gate', () => {
     const outcomes = await Promise.all([sa.runSlot(def.name, 5000), sb.runSlot(def.name, 5000)]);
     expect(calls).toHaveLength(1);
     expect(outcomes.map((o) => o.status).sort()).toEqual(['skipped', 'succeeded']);
+    // The loser was turned away by the Redis gate (owner recorded there), not only by the database.
+    const redis = new Redis(REDIS_URL);
+    cleanups.push(() => redis.quit());
+    expect(await redis.get(`vigil:job:${def.name}:5000`)).toBe(calls[0] === 'a' ? 'ra' : 'rb');
+    expect(outcomes.find((o) => o.status === 'skipped')).toEqual({
+      status: 'skipped',
+      reason: 'claimed-elsewhere',
+    });
   });
 });

@@ -30,7 +30,23 @@ describe('graceful shutdown', () => {
 
     const inFlight = fetch(`${server.url}/test/slow`);
     await handlerEntered;
-    const shutdown = server.shutdown('test');
+    let finished = false;
+    const shutdown = server.shutdown('test').then((result) => {
+      finished = true;
+      return result;
+    });
+
+    // While the request is held, new connections are refused (bounded retries while the listener closes)…
+    let refused = false;
+    for (let i = 0; i < 100 && !refused; i++) {
+      refused = await fetch(`${server.url}/healthz`, { headers: { connection: 'close' } }).then(
+        () => false,
+        () => true,
+      );
+    }
+    expect(refused).toBe(true);
+    // …and the shutdown is still waiting for it.
+    expect(finished).toBe(false);
     release();
 
     const res = await inFlight;
@@ -42,13 +58,17 @@ describe('graceful shutdown', () => {
     await expect(server.services.database.ping()).rejects.toThrow();
   });
 
-  it('turns /readyz to 503 while draining so load balancers stop sending traffic', async () => {
+  it('answers 503 problem+json (readiness included) while draining so load balancers stop sending traffic', async () => {
     const services = createServices(testConfig(), pino({ level: 'silent' }));
     const app = await buildApp(services, { isShuttingDown: () => true });
     try {
-      const res = await app.inject({ method: 'GET', url: '/readyz' });
-      expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: 'Shutting down' });
+      for (const url of ['/readyz', '/healthz', '/nope']) {
+        const res = await app.inject({ method: 'GET', url });
+        expect(res.statusCode).toBe(503);
+        expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+        expect(res.headers.connection).toBe('close');
+        expect(res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: 'Shutting down' });
+      }
     } finally {
       await app.close();
       await closeServices(services);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startServer } from '../server.js';
+import { type RunningServer, startServer } from '../server.js';
 import { loadCliConfig } from './context.js';
 
 export function registerServe(program: Command): void {
@@ -9,14 +9,11 @@ export function registerServe(program: Command): void {
     .option('--migrate', 'apply pending migrations at start (required in production when any are pending)')
     .action(async (opts: { migrate?: boolean }) => {
       const { config, logger } = loadCliConfig();
-      const server = await startServer(config, logger, { migrate: opts.migrate === true });
-      const onSignal = (signal: NodeJS.Signals) => {
-        // A second signal while draining means "now".
-        process.once(signal, () => {
-          logger.warn({ signal }, 'second signal: exiting immediately');
-          process.exit(1);
-        });
-        server.shutdown(signal).then(
+      let server: RunningServer | undefined;
+      let stopRequested: NodeJS.Signals | undefined;
+
+      const stop = (signal: NodeJS.Signals) => {
+        server?.shutdown(signal).then(
           () => {
             logger.flush();
             process.exit(0);
@@ -27,7 +24,21 @@ export function registerServe(program: Command): void {
           },
         );
       };
+      const onSignal = (signal: NodeJS.Signals) => {
+        // A second signal while draining means "now".
+        process.once(signal, () => {
+          logger.warn({ signal }, 'second signal: exiting immediately');
+          process.exit(1);
+        });
+        // During start-up (e.g. migrations, which run in transactions) finish starting, then drain.
+        if (server) stop(signal);
+        else stopRequested = signal;
+      };
+      // Installed before start-up so a signal during migrations is not an abrupt kill.
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
+
+      server = await startServer(config, logger, { migrate: opts.migrate === true });
+      if (stopRequested) stop(stopRequested);
     });
 }

@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       REDIS_URL: 'http://localhost:6379',
       CORS_ORIGINS: '*,https://ok.example.com,not a url',
       JOBS_ENABLED: 'maybe',
+      READINESS_TIMEOUT_MS: 'abc',
       SECRET_KEY: 'short',
       ENCRYPTION_KEY: KEY_B,
     });
@@ -68,6 +69,7 @@ describe('loadConfig', () => {
         'REDIS_URL',
         'CORS_ORIGINS',
         'JOBS_ENABLED',
+        'READINESS_TIMEOUT_MS',
         'SECRET_KEY',
       ]),
     );

@@ -120,18 +120,21 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     runRetentionDays: r.int('JOB_RUNS_RETENTION_DAYS', { min: 1, max: 3650 }, 30),
   };
 
+  const instanceId = r.string('INSTANCE_ID') ?? `${hostname()}-${process.pid}`;
+  const readinessTimeoutMs = r.int('READINESS_TIMEOUT_MS', { min: 100, max: 60000 }, 2000);
+
   if (r.problems.length > 0) throw new ConfigError(r.problems);
 
   const config: Config = {
     env: nodeEnv,
     isProduction,
-    instanceId: r.string('INSTANCE_ID') ?? `${hostname()}-${process.pid}`,
+    instanceId,
     dataDir,
     http,
     database,
     redisUrl: redis?.href,
     mqttUrl: mqtt?.href,
-    readinessTimeoutMs: r.int('READINESS_TIMEOUT_MS', { min: 100, max: 60000 }, 2000),
+    readinessTimeoutMs,
     log,
     secrets,
     jobs,

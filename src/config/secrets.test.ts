@@ -27,3 +27,16 @@ describe('parseKeyMaterial', () => {
     });
   });
 });
+
+describe('short encoded keys', () => {
+  it('measures hex and base64 keys by their decoded length', () => {
+    expect(parseKeyMaterial('0f1e2d3c4b5a69788796a5b4c3d2e1f0')).toEqual({
+      problem: expect.stringMatching(/16 bytes/),
+    });
+    expect(parseKeyMaterial(Buffer.alloc(16, 'k9').toString('base64'))).toEqual({
+      problem: expect.stringMatching(/too short: 16 bytes|too little variety/),
+    });
+    const sixteen = Buffer.from(Array.from({ length: 16 }, (_, i) => i * 13 + 1)).toString('base64');
+    expect(parseKeyMaterial(sixteen)).toEqual({ problem: expect.stringMatching(/too short: 16 bytes/) });
+  });
+});

@@ -1,4 +1,14 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { generateKey, type KeyMaterial, MIN_KEY_BYTES, toKeyMaterial } from '../security/crypto.js';
 import type { EnvVarName } from './env.spec.js';
@@ -30,8 +40,8 @@ const PLACEHOLDERS = [
 ];
 
 /**
- * Interprets a key as hex (64+ hex digits), base64/base64url (what `secret generate` prints), or
- * else its UTF-8 bytes. Returns the problem in words when the value is not acceptable key material.
+ * Interprets a key as hex (only hex digits), base64/base64url (what `secret generate` prints; 16+
+ * characters of that alphabet), or else its UTF-8 bytes. Returns the problem in words when the value is not acceptable key material.
  */
 export function parseKeyMaterial(value: string): { bytes: Buffer } | { problem: string } {
   const lower = value.toLowerCase();
@@ -39,9 +49,10 @@ export function parseKeyMaterial(value: string): { bytes: Buffer } | { problem: 
     return { problem: `looks like a placeholder, not a key; ${HOW_TO}` };
   }
   let bytes: Buffer;
-  if (/^[0-9a-fA-F]+$/.test(value) && value.length % 2 === 0 && value.length >= 2 * MIN_KEY_BYTES) {
+  // Encoded keys are measured decoded at any length, so `openssl rand -hex 16` counts as the 16 bytes it is.
+  if (/^[0-9a-fA-F]+$/.test(value) && value.length % 2 === 0) {
     bytes = Buffer.from(value, 'hex');
-  } else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value) && value.length >= 43) {
+  } else if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value) && value.length >= 16) {
     bytes = Buffer.from(value, value.includes('+') || value.includes('/') ? 'base64' : 'base64url');
   } else {
     bytes = Buffer.from(value, 'utf8');
@@ -90,12 +101,17 @@ function loadOrCreateGenerated(dataDir: string, notices: string[]): GeneratedSec
   }
   mkdirSync(dataDir, { recursive: true });
   const generated: GeneratedSecrets = { SECRET_KEY: generateKey(), ENCRYPTION_KEY: generateKey() };
-  // 'wx' fails if another process created the file in between; then we read theirs.
+  // Written whole to a private temp file, then linked into place: link() fails if another process
+  // got there first (then we read theirs), and nobody ever sees a half-written file.
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    writeFileSync(file, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    linkSync(temp, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateGenerated(dataDir, notices);
     throw err;
+  } finally {
+    unlinkSync(temp);
   }
   notices.push(`generated SECRET_KEY and ENCRYPTION_KEY for development into ${file} (mode 0600)`);
   return generated;

@@ -8,18 +8,23 @@ import { AppError } from './errors/catalogue.js';
  */
 export function registerJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/, { parseAs: 'string' }, (_req, body, done) => {
-    const text = body as string;
-    if (text.length === 0) {
-      done(new AppError('MALFORMED_BODY', 'The body is empty but Content-Type says JSON'), undefined);
-      return;
-    }
-    try {
-      done(null, sjson.parse(text, { protoAction: 'error', constructorAction: 'error' }));
-    } catch (err) {
-      done(malformed(text, err as Error), undefined);
-    }
-  });
+  // Fastify matches the pattern against the whole header, parameters (`; charset=utf-8`) included.
+  app.addContentTypeParser(
+    /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i,
+    { parseAs: 'string' },
+    (_req, body, done) => {
+      const text = body as string;
+      if (text.length === 0) {
+        done(new AppError('MALFORMED_BODY', 'The body is empty but Content-Type says JSON'), undefined);
+        return;
+      }
+      try {
+        done(null, sjson.parse(text, { protoAction: 'error', constructorAction: 'error' }));
+      } catch (err) {
+        done(malformed(text, err as Error), undefined);
+      }
+    },
+  );
 }
 
 function malformed(text: string, err: Error): AppError {

@@ -1,29 +1,26 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from '../config/config.js';
 
-/** Paths whose values never reach a log line, wherever they appear in a logged object. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["proxy-authorization"]',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers.cookie',
+// Keys whose values never reach a log line, at the top level and up to three objects deep
+// (pino's redaction has no recursive wildcard, so the depths are spelled out).
+const SECRET_KEYS = [
   'password',
+  'currentPassword',
+  'newPassword',
   'token',
+  'accessToken',
+  'refreshToken',
+  'apiKey',
   'secret',
-  '*.password',
-  '*.currentPassword',
-  '*.newPassword',
-  '*.token',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.apiKey',
-  '*.secret',
-  '*.totp',
-  '*.authorization',
+  'totp',
+  'authorization',
+  'cookie',
+  '"set-cookie"',
+  '"x-api-key"',
+  '"proxy-authorization"',
 ];
+
+export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
 
 const SECRET_QUERY = /([?&](?:token|access_token|refresh_token|api_key|apikey|key|password|secret)=)[^&#]*/gi;
 

@@ -2,16 +2,20 @@ import type { Services } from '../services.js';
 import type { JobDefinition } from './job.js';
 import { jobRunsPruneJob } from './job-runs-prune.job.js';
 import { openGate, RedisRunGate } from './run-gate.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type SchedulerOptions } from './scheduler.js';
 
 /** Every background job of the application. Features add theirs here. */
 export function applicationJobs(services: Services): JobDefinition[] {
   return [jobRunsPruneJob(services.config.jobs.runRetentionDays)];
 }
 
-export function createScheduler(services: Services, jobs = applicationJobs(services)): Scheduler {
+export function createScheduler(
+  services: Services,
+  jobs = applicationJobs(services),
+  options: SchedulerOptions = {},
+): Scheduler {
   const gate = services.redis ? new RedisRunGate(services.redis, services.config.instanceId) : openGate;
-  const scheduler = new Scheduler(services, gate);
+  const scheduler = new Scheduler(services, gate, options);
   for (const job of jobs) scheduler.register(job);
   return scheduler;
 }

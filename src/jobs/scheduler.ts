@@ -24,6 +24,12 @@ const MAX_TIMER_MS = 60 * 60 * 1000;
 
 class TimeoutError extends Error {}
 
+export interface SchedulerOptions {
+  readonly clock?: () => number;
+  /** Called with every run's outcome, skipped ones included (metrics, tests). */
+  readonly onOutcome?: (job: string, scheduledFor: number, outcome: RunOutcome) => void;
+}
+
 /**
  * Runs registered jobs on their cron schedules. Every instance may run a scheduler: each
  * scheduled slot is claimed in the database (and first gated in Redis when configured), so it
@@ -35,12 +41,14 @@ export class Scheduler {
   private readonly stopController = new AbortController();
   private started = false;
   private readonly log: Logger;
+  private readonly clock: () => number;
 
   constructor(
     private readonly services: Services,
     private readonly gate: RunGate = openGate,
-    private readonly clock: () => number = Date.now,
+    private readonly options: SchedulerOptions = {},
   ) {
+    this.clock = options.clock ?? Date.now;
     this.log = services.logger.child({ component: 'scheduler' });
   }
 
@@ -103,8 +111,13 @@ export class Scheduler {
     const promise = this.execute(this.entry(name).job, scheduledFor);
     this.inFlight.add(promise);
     // Not `finally`: that derives a second promise which would reject unhandled.
-    const done = () => void this.inFlight.delete(promise);
-    promise.then(done, done);
+    promise.then(
+      (outcome) => {
+        this.inFlight.delete(promise);
+        this.options.onOutcome?.(name, scheduledFor, outcome);
+      },
+      () => void this.inFlight.delete(promise),
+    );
     return promise;
   }
 
@@ -140,7 +153,7 @@ export class Scheduler {
     if (this.stopController.signal.aborted) return { status: 'skipped', reason: 'stopping' };
     const { db } = this.services.database;
     const lease = runLeaseMs(job);
-    if (!(await this.gate.tryEnter(job.name, scheduledFor, lease)))
+    if (!(await this.gate.tryEnter(job.name, scheduledFor)))
       return { status: 'skipped', reason: 'claimed-elsewhere' };
     const startedAt = this.clock();
     if (!job.allowOverlap && (await hasActiveRun(db, job.name, startedAt)))
@@ -191,12 +204,13 @@ export class Scheduler {
     const onStop = () => controller.abort(this.stopController.signal.reason);
     this.stopController.signal.addEventListener('abort', onStop, { once: true });
     let timer: NodeJS.Timeout | undefined;
+    // Settles on timeout and on shutdown alike, so neither waits for a handler that ignores its signal.
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new TimeoutError(`timed out after ${job.timeoutMs} ms`);
-        controller.abort(err);
-        reject(err);
-      }, job.timeoutMs);
+      timer = setTimeout(
+        () => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)),
+        job.timeoutMs,
+      );
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     try {
       // Racing the timeout means a handler that ignores its signal still cannot hold the run open.

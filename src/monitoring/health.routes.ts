@@ -7,13 +7,12 @@ import { dependencyChecks, runChecks } from './health.service.js';
 const CheckSchema = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('failed')]),
   latencyMs: Type.Number(),
-  error: Type.Optional(Type.String()),
 });
 
 /** Liveness and readiness for orchestrators and load balancers. Both are unauthenticated and cheap. */
 export async function healthRoutes(
   app: FastifyInstance,
-  opts: { services: Services; isShuttingDown: () => boolean; version: string },
+  opts: { services: Services; version: string },
 ): Promise<void> {
   const started = Date.now();
   const checks = dependencyChecks(opts.services);
@@ -47,21 +46,25 @@ export async function healthRoutes(
         },
       },
     },
-    async () => {
-      if (opts.isShuttingDown()) {
-        throw new AppError('SERVICE_UNAVAILABLE', 'Shutting down', { headers: { 'retry-after': '1' } });
-      }
+    async (request) => {
       const result = await runChecks(checks, opts.services.config.readinessTimeoutMs);
+      // Driver messages name hosts and users: they go to the log, callers (unauthenticated) get names only.
+      const publicChecks = Object.fromEntries(
+        Object.entries(result.checks).map(([name, { status, latencyMs }]) => [name, { status, latencyMs }]),
+      );
       if (!result.ok) {
-        const failed = Object.entries(result.checks)
-          .filter(([, c]) => c.status === 'failed')
-          .map(([name, c]) => `${name} (${c.error})`);
-        throw new AppError('DEPENDENCY_UNAVAILABLE', `Not ready: ${failed.join(', ')}`, {
-          headers: { 'retry-after': '5' },
-          fields: { checks: result.checks },
-        });
+        const failed = Object.entries(result.checks).filter(([, c]) => c.status === 'failed');
+        request.log.warn({ failed: Object.fromEntries(failed.map(([n, c]) => [n, c.error])) }, 'not ready');
+        throw new AppError(
+          'DEPENDENCY_UNAVAILABLE',
+          `Not ready: ${failed.map(([name]) => name).join(', ')}`,
+          {
+            headers: { 'retry-after': '5' },
+            fields: { checks: publicChecks },
+          },
+        );
       }
-      return { status: 'ok' as const, checks: result.checks };
+      return { status: 'ok' as const, checks: publicChecks };
     },
   );
 }

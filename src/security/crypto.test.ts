@@ -6,6 +6,7 @@ import {
   generateKey,
   randomToken,
   SecretBox,
+  Signer,
   toKeyMaterial,
 } from './crypto.js';
 
@@ -68,5 +69,31 @@ describe('helpers', () => {
     expect(tokens.size).toBe(100);
     for (const t of tokens) expect(t).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(generateKey(), 'base64url')).toHaveLength(32);
+  });
+});
+
+describe('Signer (HMAC-SHA256)', () => {
+  it('verifies its own signatures and rejects altered data or signatures', () => {
+    const signer = new Signer(key());
+    const sig = signer.sign('tenant=1&exp=123');
+    expect(signer.verify('tenant=1&exp=123', sig)).toBe(true);
+    expect(signer.verify('tenant=2&exp=123', sig)).toBe(false);
+    expect(signer.verify('tenant=1&exp=123', `${sig.slice(0, -2)}AA`)).toBe(false);
+    expect(signer.verify('tenant=1&exp=123', 'garbage')).toBe(false);
+  });
+
+  it('accepts signatures of the previous key during rotation, never signs with it', () => {
+    const oldKey = key();
+    const newKey = key();
+    const oldSig = new Signer(oldKey).sign('x');
+    const rotated = new Signer(newKey, [oldKey]);
+    expect(rotated.verify('x', oldSig)).toBe(true);
+    expect(rotated.sign('x').startsWith(`${newKey.id}.`)).toBe(true);
+    expect(new Signer(newKey).verify('x', oldSig)).toBe(false);
+  });
+
+  it('keeps purposes apart', () => {
+    const k = key();
+    expect(new Signer(k, [], 'webhook').verify('x', new Signer(k, [], 'link').sign('x'))).toBe(false);
   });
 });

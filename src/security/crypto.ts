@@ -124,3 +124,33 @@ export class SecretBox {
     return token.split('.')[1] !== this.currentId;
   }
 }
+
+/**
+ * HMAC-SHA256 signatures (signed links, state parameters, webhook payloads) under SECRET_KEY.
+ * Output is `<keyId>.<mac>`; signatures made with a `*_PREVIOUS` key still verify during rotation.
+ * `purpose` derives an independent key per use, so a signature for one purpose never verifies for another.
+ */
+export class Signer {
+  private readonly keys: Map<string, Buffer>;
+  private readonly currentId: string;
+
+  constructor(current: KeyMaterial, previous: readonly KeyMaterial[] = [], purpose = 'signature') {
+    this.currentId = current.id;
+    this.keys = new Map([current, ...previous].map((k) => [k.id, deriveKey(k, `hmac-sha256:${purpose}`)]));
+  }
+
+  sign(data: string | Buffer): string {
+    return `${this.currentId}.${this.mac(this.keys.get(this.currentId)!, data)}`;
+  }
+
+  verify(data: string | Buffer, signature: string): boolean {
+    const dot = signature.indexOf('.');
+    const key = dot > 0 ? this.keys.get(signature.slice(0, dot)) : undefined;
+    if (!key) return false;
+    return constantTimeEqual(this.mac(key, data), signature.slice(dot + 1));
+  }
+
+  private mac(key: Buffer, data: string | Buffer): string {
+    return createHmac('sha256', key).update(data).digest('base64url');
+  }
+}

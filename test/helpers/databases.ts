@@ -9,6 +9,8 @@ export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
 export interface TestDatabase {
   /** A DATABASE_URL for this isolated database. */
   readonly url: string;
+  /** PostgreSQL: the schema holding this database's tables (the `test` database is shared). */
+  readonly schema?: string;
   drop(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   url.searchParams.set('options', `-c search_path=${schema}`);
   return {
     url: url.href,
+    schema,
     drop: async () => {
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();

@@ -1,4 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { authPlugin } from './auth/auth.plugin.js';
+import { authRoutes } from './auth/auth.routes.js';
 import { AppError } from './http/errors/catalogue.js';
 import { registerErrorHandling } from './http/errors/error-handler.js';
 import { registerJsonParser } from './http/json-parser.js';
@@ -60,6 +62,9 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   registerErrorHandling(app, { exposeStacks: config.env === 'development' });
   registerJsonParser(app);
   if (config.http.apiDocs) await registerOpenApi(app, { version: VERSION });
+
+  await app.register(authPlugin, { services });
+  await app.register(authRoutes, { prefix: '/api/v1/auth', services });
 
   await app.register(healthRoutes, {
     services,

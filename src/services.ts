@@ -1,8 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { AuditChain } from './audit/audit.chain.js';
+import { LoginLimiter } from './auth/login-limiter.js';
+import { AccessTokens } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createRedis } from './redis/redis.js';
+import { SecretBox } from './security/crypto.js';
 
 /** The long-lived resources one process holds; built once and handed to the app, jobs and CLI. */
 export interface Services {
@@ -10,6 +14,13 @@ export interface Services {
   readonly logger: Logger;
   readonly database: DatabaseHandle;
   readonly redis: Redis | undefined;
+  readonly identity: {
+    readonly accessTokens: AccessTokens;
+    readonly auditChain: AuditChain;
+    /** AES-256-GCM for secrets at rest (TOTP secrets, later webhook secrets). */
+    readonly secretBox: SecretBox;
+    readonly loginLimiter: LoginLimiter;
+  };
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -17,7 +28,14 @@ export function createServices(config: Config, logger: Logger): Services {
     onPoolError: (err) => logger.warn({ err: err.message }, 'database connection lost'),
   });
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
-  return { config, logger, database, redis };
+  const { secrets } = config;
+  const identity = {
+    accessTokens: new AccessTokens(secrets, config.auth),
+    auditChain: new AuditChain(secrets),
+    secretBox: new SecretBox(secrets.encryptionKey, secrets.encryptionKeyPrevious),
+    loginLimiter: new LoginLimiter(config.auth, redis),
+  };
+  return { config, logger, database, redis, identity };
 }
 
 export async function closeServices(services: Services): Promise<void> {

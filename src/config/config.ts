@@ -55,6 +55,17 @@ export interface Config {
     readonly enabled: boolean;
     readonly runRetentionDays: number;
   };
+  readonly auth: {
+    readonly accessTokenTtlS: number;
+    readonly refreshIdleTtlS: number;
+    readonly refreshAbsoluteTtlS: number;
+    readonly refreshReuseGraceMs: number;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly publicUrl: string | undefined;
+    readonly loginMaxConsecutiveFailures: number;
+    readonly loginMaxFailuresPerIpPerDay: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -120,6 +131,20 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     runRetentionDays: r.int('JOB_RUNS_RETENTION_DAYS', { min: 1, max: 3650 }, 30),
   };
 
+  const auth = {
+    accessTokenTtlS: r.int('ACCESS_TOKEN_TTL_S', { min: 60, max: 24 * 3600 }, 900),
+    refreshIdleTtlS: r.int('REFRESH_IDLE_TTL_S', { min: 300, max: 365 * 24 * 3600 }, 604800),
+    refreshAbsoluteTtlS: r.int('REFRESH_ABSOLUTE_TTL_S', { min: 300, max: 365 * 24 * 3600 }, 2592000),
+    refreshReuseGraceMs: r.int('REFRESH_REUSE_GRACE_MS', { min: 0, max: 60000 }, 10000),
+    issuer: r.string('JWT_ISSUER') ?? 'vigil',
+    audience: r.string('JWT_AUDIENCE') ?? 'vigil-api',
+    publicUrl: r.url('PUBLIC_URL', ['http', 'https'])?.href.replace(/\/$/, ''),
+    loginMaxConsecutiveFailures: r.int('LOGIN_MAX_CONSECUTIVE_FAILURES', { min: 1, max: 1000 }, 10),
+    loginMaxFailuresPerIpPerDay: r.int('LOGIN_MAX_FAILURES_PER_IP_PER_DAY', { min: 1, max: 100000 }, 100),
+  };
+  if (auth.refreshAbsoluteTtlS < auth.refreshIdleTtlS) {
+    r.problem('REFRESH_ABSOLUTE_TTL_S', 'must not be shorter than REFRESH_IDLE_TTL_S');
+  }
   const instanceId = r.string('INSTANCE_ID') ?? `${hostname()}-${process.pid}`;
   const readinessTimeoutMs = r.int('READINESS_TIMEOUT_MS', { min: 100, max: 60000 }, 2000);
 
@@ -138,6 +163,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     log,
     secrets,
     jobs,
+    auth,
   };
   return { config: deepFreeze(config), notices };
 }

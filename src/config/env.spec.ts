@@ -149,6 +149,42 @@ export const ENV_VARS = {
     doc: 'The encryption key being rotated out: still used to decrypt values written with it, never to encrypt.',
     secret: true,
   },
+  ACCESS_TOKEN_TTL_S: {
+    group: 'Authentication',
+    default: '900',
+    doc: 'Lifetime of an access token (JWT) in seconds.',
+  },
+  REFRESH_IDLE_TTL_S: {
+    group: 'Authentication',
+    default: '604800',
+    doc: 'A session ends if its refresh token is not used for this long (seconds; 7 days).',
+  },
+  REFRESH_ABSOLUTE_TTL_S: {
+    group: 'Authentication',
+    default: '2592000',
+    doc: 'A session ends this long after login however active it is (seconds; 30 days).',
+  },
+  REFRESH_REUSE_GRACE_MS: {
+    group: 'Authentication',
+    default: '10000',
+    doc: 'How long the refresh token just replaced may still be presented (concurrent browser tabs) before it counts as reuse, which revokes the whole session. At most 60000.',
+  },
+  JWT_ISSUER: { group: 'Authentication', default: 'vigil', doc: 'The `iss` claim of access tokens.' },
+  JWT_AUDIENCE: { group: 'Authentication', default: 'vigil-api', doc: 'The `aud` claim of access tokens.' },
+  PUBLIC_URL: {
+    group: 'Authentication',
+    doc: 'Base URL users reach Vigil at (for bootstrap and invitation links). Default: the listening address.',
+  },
+  LOGIN_MAX_CONSECUTIVE_FAILURES: {
+    group: 'Authentication',
+    default: '10',
+    doc: 'Consecutive failed logins for one email from one IP before that pair is blocked for an hour.',
+  },
+  LOGIN_MAX_FAILURES_PER_IP_PER_DAY: {
+    group: 'Authentication',
+    default: '100',
+    doc: 'Failed logins from one IP in a day before the IP is blocked for a day.',
+  },
   JOBS_ENABLED: {
     group: 'Jobs',
     default: 'true',

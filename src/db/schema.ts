@@ -6,6 +6,139 @@ import type { ColumnType, Generated } from 'kysely';
  */
 export interface Database {
   job_runs: JobRunsTable;
+  tenants: TenantsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  refresh_tokens: RefreshTokensTable;
+  one_time_tokens: OneTimeTokensTable;
+  recovery_codes: RecoveryCodesTable;
+  api_keys: ApiKeysTable;
+  device_credentials: DeviceCredentialsTable;
+  audit_log: AuditLogTable;
+}
+
+/** 0/1 in both dialects. */
+type Flag = ColumnType<number, number | undefined, number>;
+/** Serialised JSON text in both dialects. */
+type JsonText = ColumnType<string, string | undefined, string>;
+
+export interface TenantsTable {
+  id: string;
+  slug: string;
+  name: string;
+  settings: JsonText;
+  created_at: number;
+  updated_at: number;
+}
+
+export type UserStatus = 'active' | 'disabled';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  display_name: ColumnType<string, string | undefined, string>;
+  password_hash: string | null;
+  is_platform_admin: Flag;
+  status: ColumnType<UserStatus, UserStatus | undefined, UserStatus>;
+  totp_secret: string | null;
+  totp_enabled: Flag;
+  totp_last_step: number | null;
+  preferences: JsonText;
+  password_changed_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MembershipsTable {
+  user_id: string;
+  tenant_id: string;
+  role: string;
+  created_at: number;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  family_id: string;
+  user_id: string;
+  tenant_id: string;
+  token_hash: string;
+  created_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface OneTimeTokensTable {
+  id: string;
+  purpose: 'bootstrap' | 'invitation';
+  token_hash: string;
+  tenant_id: string | null;
+  email: string | null;
+  role: string | null;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  permissions: string;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface DeviceCredentialsTable {
+  id: string;
+  tenant_id: string;
+  device_id: string;
+  prefix: string;
+  token_hash: string;
+  created_by: string | null;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  ts: number;
+  tenant_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: 'success' | 'failure' | 'denied';
+  severity: ColumnType<string, string | undefined, string>;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: JsonText;
+  key_id: string;
+  prev_hash: string;
+  hash: string;
 }
 
 export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'abandoned';

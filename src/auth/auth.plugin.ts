@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '../http/errors/catalogue.js';
+import type { Services } from '../services.js';
+import { authenticateAccessToken, authenticateApiKey, authenticateDeviceToken } from './authenticate.js';
+import type { Principal } from './principal.js';
+import { TOKEN_PREFIX } from './tokens.js';
+
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="vigil"' };
+
+function unauthenticated(detail: string): AppError {
+  return new AppError('UNAUTHENTICATED', detail, { headers: CHALLENGE });
+}
+
+async function resolve(services: Services, request: FastifyRequest): Promise<Principal> {
+  const header = request.headers.authorization;
+  if (!header) throw unauthenticated('Send Authorization: Bearer <token> (or Device <token> for devices)');
+  const match = /^(Bearer|Device)\s+(\S+)$/i.exec(header);
+  if (!match) throw unauthenticated('Malformed Authorization header');
+  const [, scheme, credential] = match as unknown as [string, string, string];
+  try {
+    if (scheme.toLowerCase() === 'device') return await authenticateDeviceToken(services, credential);
+    if (credential.startsWith(TOKEN_PREFIX.apiKey)) return await authenticateApiKey(services, credential);
+    return await authenticateAccessToken(services, credential);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'TOKEN_INVALID') {
+      request.log.info({ reason: (err.cause as Error | undefined)?.message }, 'credential rejected');
+      throw new AppError('TOKEN_INVALID', undefined, { headers: CHALLENGE });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Authentication and route-level authorization, before any body is parsed or validated
+ * (rate-limit → authenticate → validate → … in every route). Every /api route must declare
+ * `config.auth`; one that forgets fails at start-up rather than being silently public.
+ */
+export const authPlugin = fp(
+  async (app: FastifyInstance, opts: { services: Services }) => {
+    app.decorateRequest('principal', null);
+
+    app.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/api/') && route.config?.auth === undefined) {
+        throw new Error(`route ${String(route.method)} ${route.url} must declare config.auth`);
+      }
+    });
+
+    app.addHook('onRequest', async (request) => {
+      const config = request.routeOptions.config;
+      const mode = config?.auth;
+      if (mode === undefined || mode === 'public') return;
+      const principal = await resolve(opts.services, request);
+      request.principal = principal;
+
+      if (mode === 'device' && principal.kind !== 'device') {
+        throw new AppError('FORBIDDEN', 'This endpoint is for devices (Authorization: Device <token>)');
+      }
+      if (mode !== 'device' && principal.kind === 'device') {
+        throw new AppError(
+          'FORBIDDEN',
+          'Device credentials can only send data and read their own configuration',
+        );
+      }
+      if (mode === 'user' && principal.kind !== 'user') {
+        throw new AppError('FORBIDDEN', 'This endpoint needs a user session, not an API key');
+      }
+      if (principal.kind === 'user' && principal.mfaPending && !config.allowMfaPending) {
+        throw new AppError(
+          'MFA_ENROLLMENT_REQUIRED',
+          'Enrol an authenticator (POST /api/v1/auth/mfa/totp/enroll) before using this tenant',
+        );
+      }
+      if (config.platformAdmin && !(principal.kind === 'user' && principal.isPlatformAdmin)) {
+        throw new AppError('FORBIDDEN', 'Only platform administrators can do this');
+      }
+      if (config.permission && principal.kind !== 'device' && !principal.permissions.has(config.permission)) {
+        throw new AppError('FORBIDDEN', `This needs the ${config.permission} permission`, {
+          fields: { permission: config.permission },
+        });
+      }
+    });
+  },
+  { name: 'vigil-auth' },
+);

@@ -1,0 +1,386 @@
+import { randomBytes } from 'node:crypto';
+import { recordAudit, recordAuditIn } from '../audit/audit.service.js';
+import type { AuditEvent } from '../audit/audit.types.js';
+import { AppError } from '../http/errors/catalogue.js';
+import type { Services } from '../services.js';
+import { findTenant } from '../tenants/tenants.repository.js';
+import type { User } from '../users/user.types.js';
+import {
+  advanceTotpStep,
+  findUserRecord,
+  findUserRecordByEmail,
+  listMembershipsOfUser,
+  toUser,
+  updateUser,
+} from '../users/users.repository.js';
+import { mfaRequiredFor } from './authenticate.js';
+import { burnPasswordCheck, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import type { Role } from './permissions.js';
+import type { UserPrincipal } from './principal.js';
+import {
+  countUnusedRecoveryCodes,
+  replaceRecoveryCodes,
+  useRecoveryCode,
+} from './recovery-codes.repository.js';
+import { revokeFamily, revokeUserSessions } from './sessions.repository.js';
+import { type ClientInfo, startSession, type TokenPair } from './sessions.service.js';
+import { hashToken } from './tokens.js';
+import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
+
+export interface LoginInput {
+  readonly email: string;
+  readonly password: string;
+  readonly totp?: string | undefined;
+  readonly recoveryCode?: string | undefined;
+  /** Tenant id or slug; default: the user's first membership. */
+  readonly tenant?: string | undefined;
+}
+
+export interface LoginResult extends TokenPair {
+  readonly user: User;
+  readonly tenant: { id: string; slug: string; name: string; role: Role };
+  readonly mfaEnrollmentRequired: boolean;
+}
+
+type Client = ClientInfo & { ip: string };
+
+function loginAudit(client: ClientInfo, e: Omit<AuditEvent, 'ip' | 'userAgent' | 'requestId'>): AuditEvent {
+  return { ...e, ip: client.ip, userAgent: client.userAgent, requestId: client.requestId };
+}
+
+/**
+ * Password (+ second factor) login. Unknown emails take the same argon2 time as wrong passwords,
+ * and both answer the same 401; the brute-force limiter counts failures per email+IP and per IP.
+ */
+export async function login(
+  services: Services,
+  input: LoginInput,
+  client: Client,
+  now = Date.now(),
+): Promise<LoginResult> {
+  const { db } = services.database;
+  const limiter = services.identity.loginLimiter;
+  await limiter.assertAllowed(input.email, client.ip);
+
+  const user = await findUserRecordByEmail(db, input.email);
+  const passwordOk = user?.password_hash
+    ? await verifyPassword(user.password_hash, input.password)
+    : (await burnPasswordCheck(input.password), false);
+
+  const fail = async (
+    reason: string,
+    code: 'INVALID_CREDENTIALS' | 'MFA_INVALID' = 'INVALID_CREDENTIALS',
+  ) => {
+    await recordAudit(
+      services,
+      loginAudit(client, {
+        action: 'auth.login',
+        outcome: 'failure',
+        actorType: user ? 'user' : 'anonymous',
+        actorId: user?.id ?? null,
+        // The attempted email is evidence of an attack; it is not a credential.
+        details: { reason, email: input.email.slice(0, 254) },
+      }),
+    );
+    await limiter.recordFailure(input.email, client.ip);
+    return new AppError(code);
+  };
+
+  if (!user || !passwordOk || user.status !== 'active') {
+    throw await fail(!user ? 'unknown email' : !passwordOk ? 'wrong password' : 'user disabled');
+  }
+
+  if (user.totp_enabled === 1) {
+    if (!input.totp && !input.recoveryCode) {
+      // The password was right: say a code is needed, without counting a failure.
+      throw new AppError(
+        'MFA_REQUIRED',
+        'Send the 6-digit code from your authenticator as "totp", or a "recoveryCode"',
+      );
+    }
+    if (input.totp) {
+      const secret = services.identity.secretBox.decryptString(user.totp_secret!, `totp:${user.id}`);
+      const step = verifyTotp(secret, input.totp, now, user.totp_last_step);
+      if (step === undefined || !(await advanceTotpStep(db, user.id, step)))
+        throw await fail('wrong or replayed totp', 'MFA_INVALID');
+    } else if (
+      !(await useRecoveryCode(db, user.id, hashToken(normaliseRecoveryCode(input.recoveryCode!)), now))
+    ) {
+      throw await fail('wrong or used recovery code', 'MFA_INVALID');
+    }
+  }
+
+  const memberships = await listMembershipsOfUser(db, user.id);
+  const membership = input.tenant
+    ? memberships.find((m) => m.tenantId === input.tenant || m.slug === input.tenant)
+    : memberships[0];
+  if (!membership) {
+    throw await fail(input.tenant ? 'not a member of requested tenant' : 'no tenant membership');
+  }
+  const tenant = (await findTenant(db, membership.tenantId))!;
+  const mfaPending = user.totp_enabled !== 1 && mfaRequiredFor(membership.role, tenant.settings);
+
+  await limiter.recordSuccess(input.email, client.ip);
+  const pair = await db.transaction().execute(async (trx) => {
+    const tokens = await startSession(
+      services,
+      trx,
+      { userId: user.id, tenantId: membership.tenantId, mfaPending },
+      client,
+      now,
+    );
+    await recordAuditIn(
+      services,
+      trx,
+      loginAudit(client, {
+        action: 'auth.login',
+        outcome: 'success',
+        tenantId: membership.tenantId,
+        actorType: 'user',
+        actorId: user.id,
+        targetType: 'session',
+        targetId: tokens.sessionId,
+        details: { mfa: user.totp_enabled === 1 ? (input.totp ? 'totp' : 'recovery-code') : 'none' },
+      }),
+    );
+    return tokens;
+  });
+  if (input.recoveryCode) {
+    services.logger.info(
+      { userId: user.id, left: await countUnusedRecoveryCodes(db, user.id) },
+      'recovery code used',
+    );
+  }
+  return {
+    ...pair,
+    user: toUser(user),
+    tenant: { id: membership.tenantId, slug: membership.slug, name: membership.name, role: membership.role },
+    mfaEnrollmentRequired: mfaPending,
+  };
+}
+
+export async function logout(
+  services: Services,
+  p: UserPrincipal,
+  client: ClientInfo,
+  all: boolean,
+): Promise<number> {
+  const { db } = services.database;
+  const now = Date.now();
+  return db.transaction().execute(async (trx) => {
+    const revoked = all
+      ? await revokeUserSessions(trx, p.userId, 'logout-all', now)
+      : await revokeFamily(trx, p.sessionId, 'logout', now);
+    await recordAuditIn(services, trx, {
+      action: all ? 'auth.logout_all' : 'auth.logout',
+      outcome: 'success',
+      tenantId: p.tenantId,
+      actorType: 'user',
+      actorId: p.userId,
+      targetType: 'session',
+      targetId: all ? null : p.sessionId,
+      ...client,
+      details: { revokedTokens: revoked },
+    });
+    return revoked;
+  });
+}
+
+/** Requires the current password; ends every other session of the user (this one stays). */
+export async function changePassword(
+  services: Services,
+  p: UserPrincipal,
+  input: { currentPassword: string; newPassword: string },
+  client: ClientInfo,
+): Promise<void> {
+  const { db } = services.database;
+  const user = await findUserRecord(db, p.userId);
+  if (!user?.password_hash || !(await verifyPassword(user.password_hash, input.currentPassword))) {
+    await recordAudit(services, {
+      action: 'auth.password_change',
+      outcome: 'failure',
+      tenantId: p.tenantId,
+      actorType: 'user',
+      actorId: p.userId,
+      ...client,
+      details: { reason: 'wrong current password' },
+    });
+    throw new AppError('VALIDATION_FAILED', 'The current password is wrong', {
+      errors: [{ pointer: '/body/currentPassword', detail: 'is wrong' }],
+    });
+  }
+  assertPasswordAcceptable(input.newPassword, user.email, '/body/newPassword');
+  const hash = await hashPassword(input.newPassword);
+  const now = Date.now();
+  await db.transaction().execute(async (trx) => {
+    await updateUser(trx, p.userId, { password_hash: hash, password_changed_at: now, now });
+    const revoked = await revokeUserSessions(trx, p.userId, 'password changed', now, p.sessionId);
+    await recordAuditIn(services, trx, {
+      action: 'auth.password_change',
+      outcome: 'success',
+      tenantId: p.tenantId,
+      actorType: 'user',
+      actorId: p.userId,
+      targetType: 'user',
+      targetId: p.userId,
+      ...client,
+      details: { otherSessionsRevoked: revoked },
+    });
+  });
+}
+
+export function assertPasswordAcceptable(password: string, email: string, pointer: string): void {
+  const problem = passwordProblem(password, { email });
+  if (problem) {
+    throw new AppError('VALIDATION_FAILED', `The password ${problem}`, {
+      errors: [{ pointer, detail: problem }],
+    });
+  }
+}
+
+// --- MFA ---
+
+const RECOVERY_CODES = 10;
+
+function normaliseRecoveryCode(code: string): string {
+  return code.replace(/[\s-]/g, '').toLowerCase();
+}
+
+function newRecoveryCodes(): string[] {
+  return Array.from({ length: RECOVERY_CODES }, () => {
+    const raw = randomBytes(5).toString('hex'); // 40 bits each; single use and rate limited
+    return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+  });
+}
+
+/** Starts (or restarts) TOTP enrolment: a new secret, stored encrypted, not yet active. */
+export async function enrollTotp(
+  services: Services,
+  p: UserPrincipal,
+): Promise<{ secret: string; otpauthUri: string }> {
+  const { db } = services.database;
+  const user = (await findUserRecord(db, p.userId))!;
+  if (user.totp_enabled === 1)
+    throw new AppError('CONFLICT', 'Two-factor authentication is already active; disable it first');
+  const secret = newTotpSecret();
+  await updateUser(db, p.userId, {
+    totp_secret: services.identity.secretBox.encrypt(secret, `totp:${p.userId}`),
+    totp_last_step: null,
+    now: Date.now(),
+  });
+  return { secret, otpauthUri: otpauthUri(secret, user.email) };
+}
+
+/** Confirms enrolment with a first code; returns one-time recovery codes (shown once, stored hashed). */
+export async function activateTotp(
+  services: Services,
+  p: UserPrincipal,
+  code: string,
+  client: ClientInfo,
+): Promise<{ recoveryCodes: string[] }> {
+  const { db } = services.database;
+  const user = (await findUserRecord(db, p.userId))!;
+  if (user.totp_enabled === 1) throw new AppError('CONFLICT', 'Two-factor authentication is already active');
+  if (!user.totp_secret) throw new AppError('CONFLICT', 'Start with POST /api/v1/auth/mfa/totp/enroll');
+  const now = Date.now();
+  const secret = services.identity.secretBox.decryptString(user.totp_secret, `totp:${p.userId}`);
+  const step = verifyTotp(secret, code, now, user.totp_last_step);
+  if (step === undefined) throw new AppError('MFA_INVALID');
+  const codes = newRecoveryCodes();
+  await db.transaction().execute(async (trx) => {
+    await updateUser(trx, p.userId, { totp_enabled: 1, totp_last_step: step, now });
+    await replaceRecoveryCodes(
+      trx,
+      p.userId,
+      codes.map((c) => hashToken(normaliseRecoveryCode(c))),
+      now,
+    );
+    await recordAuditIn(services, trx, {
+      action: 'auth.mfa_enabled',
+      outcome: 'success',
+      tenantId: p.tenantId,
+      actorType: 'user',
+      actorId: p.userId,
+      targetType: 'user',
+      targetId: p.userId,
+      ...client,
+    });
+  });
+  return { recoveryCodes: codes };
+}
+
+async function assertPasswordAndCode(
+  services: Services,
+  userId: string,
+  input: { password: string; totp: string },
+): Promise<void> {
+  const { db } = services.database;
+  const user = (await findUserRecord(db, userId))!;
+  if (!user.password_hash || !(await verifyPassword(user.password_hash, input.password))) {
+    throw new AppError('VALIDATION_FAILED', 'The password is wrong', {
+      errors: [{ pointer: '/body/password', detail: 'is wrong' }],
+    });
+  }
+  if (user.totp_enabled !== 1 || !user.totp_secret)
+    throw new AppError('CONFLICT', 'Two-factor authentication is not active');
+  const secret = services.identity.secretBox.decryptString(user.totp_secret, `totp:${userId}`);
+  const step = verifyTotp(secret, input.totp, Date.now(), user.totp_last_step);
+  if (step === undefined || !(await advanceTotpStep(db, userId, step))) throw new AppError('MFA_INVALID');
+}
+
+export async function disableTotp(
+  services: Services,
+  p: UserPrincipal,
+  input: { password: string; totp: string },
+  client: ClientInfo,
+): Promise<void> {
+  await assertPasswordAndCode(services, p.userId, input);
+  const { db } = services.database;
+  const now = Date.now();
+  await db.transaction().execute(async (trx) => {
+    await updateUser(trx, p.userId, { totp_enabled: 0, totp_secret: null, totp_last_step: null, now });
+    await replaceRecoveryCodes(trx, p.userId, [], now);
+    await recordAuditIn(services, trx, {
+      action: 'auth.mfa_disabled',
+      outcome: 'success',
+      severity: 'warning',
+      tenantId: p.tenantId,
+      actorType: 'user',
+      actorId: p.userId,
+      targetType: 'user',
+      targetId: p.userId,
+      ...client,
+    });
+  });
+}
+
+export async function regenerateRecoveryCodes(
+  services: Services,
+  p: UserPrincipal,
+  input: { password: string; totp: string },
+  client: ClientInfo,
+): Promise<{ recoveryCodes: string[] }> {
+  await assertPasswordAndCode(services, p.userId, input);
+  const codes = newRecoveryCodes();
+  const { db } = services.database;
+  const now = Date.now();
+  await db.transaction().execute(async (trx) => {
+    await replaceRecoveryCodes(
+      trx,
+      p.userId,
+      codes.map((c) => hashToken(normaliseRecoveryCode(c))),
+      now,
+    );
+    await recordAuditIn(services, trx, {
+      action: 'auth.recovery_codes_regenerated',
+      outcome: 'success',
+      tenantId: p.tenantId,
+      actorType: 'user',
+      actorId: p.userId,
+      targetType: 'user',
+      targetId: p.userId,
+      ...client,
+    });
+  });
+  return { recoveryCodes: codes };
+}

@@ -1,0 +1,95 @@
+import { findApiKeyByHash, touchApiKey } from '../api-keys/api-keys.repository.js';
+import {
+  findDeviceCredentialByHash,
+  touchDeviceCredential,
+} from '../devices/device-credentials.repository.js';
+import { AppError } from '../http/errors/catalogue.js';
+import type { Services } from '../services.js';
+import { findTenant } from '../tenants/tenants.repository.js';
+import { findMembershipRole, findUserRecord } from '../users/users.repository.js';
+import { isPermission, ROLE_PERMISSIONS, type Role } from './permissions.js';
+import type { Principal } from './principal.js';
+import { isSessionActive } from './sessions.repository.js';
+import { hashToken, TOKEN_PREFIX, TokenError } from './tokens.js';
+
+const invalid = (why: string) =>
+  new AppError('TOKEN_INVALID', undefined, { fields: {}, cause: new Error(why) });
+
+/** Whether the tenant makes this role enrol in MFA before doing anything else. */
+export function mfaRequiredFor(role: Role, settings: { requireMfaForAdmins: boolean }): boolean {
+  return settings.requireMfaForAdmins && (role === 'owner' || role === 'admin');
+}
+
+/**
+ * A person's access token: valid signature and claims, an active user, a membership in the
+ * token's tenant, and a live session (so logout and password changes take effect immediately,
+ * not when the token expires).
+ */
+export async function authenticateAccessToken(
+  services: Services,
+  token: string,
+  now = Date.now(),
+): Promise<Principal> {
+  let claims: Awaited<ReturnType<Services['identity']['accessTokens']['verify']>>;
+  try {
+    claims = await services.identity.accessTokens.verify(token, now);
+  } catch (err) {
+    throw invalid(err instanceof TokenError ? err.message : 'invalid');
+  }
+  const { db } = services.database;
+  const [user, role, sessionActive, tenant] = await Promise.all([
+    findUserRecord(db, claims.sub),
+    findMembershipRole(db, claims.sub, claims.tid),
+    isSessionActive(db, claims.sid, now),
+    findTenant(db, claims.tid),
+  ]);
+  if (!user || user.status !== 'active') throw invalid('user missing or disabled');
+  if (!role || !tenant) throw invalid('no membership in tenant');
+  if (!sessionActive) throw invalid('session ended');
+  return {
+    kind: 'user',
+    userId: user.id,
+    email: user.email,
+    tenantId: claims.tid,
+    role,
+    permissions: ROLE_PERMISSIONS[role],
+    sessionId: claims.sid,
+    isPlatformAdmin: user.is_platform_admin === 1,
+    mfaPending: user.totp_enabled !== 1 && mfaRequiredFor(role, tenant.settings),
+  };
+}
+
+/** An integration's API key (`vgl_…`): known, not revoked, not expired; carries its own permission subset. */
+export async function authenticateApiKey(
+  services: Services,
+  key: string,
+  now = Date.now(),
+): Promise<Principal> {
+  const { db } = services.database;
+  const row = await findApiKeyByHash(db, hashToken(key));
+  if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) {
+    throw invalid('api key unknown, revoked or expired');
+  }
+  await touchApiKey(db, row.id, now);
+  const permissions = (JSON.parse(row.permissions) as unknown[]).filter(isPermission);
+  return { kind: 'api-key', apiKeyId: row.id, tenantId: row.tenant_id, permissions: new Set(permissions) };
+}
+
+/**
+ * A device's credential (`vdt_…`). Exported for every gateway (HTTP `Authorization: Device`, MQTT
+ * password, TCP handshake) so all transports verify devices the same way.
+ */
+export async function authenticateDeviceToken(
+  services: Services,
+  token: string,
+  now = Date.now(),
+): Promise<Principal> {
+  if (!token.startsWith(TOKEN_PREFIX.device)) throw invalid('not a device token');
+  const { db } = services.database;
+  const row = await findDeviceCredentialByHash(db, hashToken(token));
+  if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) {
+    throw invalid('device credential unknown, revoked or expired');
+  }
+  await touchDeviceCredential(db, row.id, now);
+  return { kind: 'device', credentialId: row.id, deviceId: row.device_id, tenantId: row.tenant_id };
+}

@@ -1,14 +1,21 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { apiKeyRoutes } from './api-keys/api-keys.routes.js';
+import { auditRoutes } from './audit/audit.routes.js';
 import { authPlugin } from './auth/auth.plugin.js';
 import { authRoutes } from './auth/auth.routes.js';
+import { bootstrapRoutes } from './auth/bootstrap.routes.js';
+import { deviceCredentialRoutes } from './devices/device-credentials.routes.js';
 import { AppError } from './http/errors/catalogue.js';
 import { registerErrorHandling } from './http/errors/error-handler.js';
 import { registerJsonParser } from './http/json-parser.js';
 import { RequestLogController } from './http/log-controller.js';
 import { registerOpenApi } from './http/openapi.js';
 import { genRequestId, REQUEST_ID_HEADER } from './http/request-id.js';
+import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
 import type { Services } from './services.js';
+import { adminTenantRoutes, tenantRoutes } from './tenants/tenants.routes.js';
+import { invitationAcceptRoutes, memberRoutes } from './users/members.routes.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions {
@@ -65,6 +72,15 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
 
   await app.register(authPlugin, { services });
   await app.register(authRoutes, { prefix: '/api/v1/auth', services });
+  await app.register(invitationAcceptRoutes, { prefix: '/api/v1/auth', services });
+  await app.register(bootstrapRoutes, { prefix: '/api/v1/auth', services });
+  await app.register(tenantRoutes, { prefix: '/api/v1', services });
+  await app.register(adminTenantRoutes, { prefix: '/api/v1/admin', services });
+  await app.register(memberRoutes, { prefix: '/api/v1', services });
+  await app.register(apiKeyRoutes, { prefix: '/api/v1', services });
+  await app.register(deviceCredentialRoutes, { prefix: '/api/v1', services });
+  await app.register(auditRoutes, { prefix: '/api/v1', services });
+  await app.register(jobRoutes, { prefix: '/api/v1', services });
 
   await app.register(healthRoutes, {
     services,

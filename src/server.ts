@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { issueBootstrapLinkIfEmpty } from './auth/bootstrap.js';
 import type { Config } from './config/config.js';
 import { migrateToLatest, pendingMigrations } from './db/migrator.js';
 import { createScheduler } from './jobs/jobs.js';
@@ -92,5 +93,12 @@ export async function startServer(
   };
 
   logger.info({ url, env: config.env, database: config.database.dialect }, 'vigil listening');
+  const setupLink = await issueBootstrapLinkIfEmpty(services, url);
+  if (setupLink) {
+    // Printed for the operator at the console; deliberately not a log field that ships elsewhere.
+    process.stdout.write(
+      `\nNo users yet. Create the first administrator within 1 hour at:\n  ${setupLink}\n(or run \`vigil admin create-user\`)\n\n`,
+    );
+  }
   return { app: running, services, scheduler, url, shutdown };
 }

@@ -4,10 +4,14 @@ import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseKeyMaterial } from '../src/config/secrets.js';
+import { migrations } from '../src/db/migrations/index.js';
 import { createMigrationFile, pendingMigrations } from '../src/db/migrator.js';
 import { ensureSchema, StartupError } from '../src/server.js';
 import { closeServices, createServices } from '../src/services.js';
 import { tempDir, testConfig, testKey } from './helpers/env.js';
+
+const MIGRATIONS = Object.keys(migrations);
+const N = MIGRATIONS.length;
 
 function vigil(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
@@ -58,15 +62,15 @@ describe('vigil CLI', () => {
 
   it('migrate status | up | down on the embedded database', () => {
     const env = devEnv();
-    expect(vigil(['migrate', 'status'], env).stdout).toMatch(
-      /pending\s+20261124090000_job_runs[\s\S]*1 pending/,
-    );
-    expect(vigil(['migrate', 'up'], env).stdout).toContain('Applied: 20261124090000_job_runs');
+    const status = vigil(['migrate', 'status'], env).stdout;
+    for (const name of MIGRATIONS) expect(status).toMatch(new RegExp(`pending\\s+${name}`));
+    expect(status).toContain(`${N} migration(s), ${N} pending`);
+    expect(vigil(['migrate', 'up'], env).stdout).toContain(`Applied: ${MIGRATIONS.join(', ')}`);
     expect(vigil(['migrate', 'up'], env).stdout).toContain('Already up to date.');
-    expect(vigil(['migrate', 'status'], env).stdout).toMatch(
-      /applied \S+\s+20261124090000_job_runs[\s\S]*0 pending/,
-    );
-    expect(vigil(['migrate', 'down'], env).stdout).toContain('Reverted: 20261124090000_job_runs');
+    const after = vigil(['migrate', 'status'], env).stdout;
+    for (const name of MIGRATIONS) expect(after).toMatch(new RegExp(`applied \\S+\\s+${name}`));
+    expect(after).toContain(`${N} migration(s), 0 pending`);
+    expect(vigil(['migrate', 'down'], env).stdout).toContain(`Reverted: ${MIGRATIONS[N - 1]}`);
     const bad = vigil(['migrate', 'down', '--steps', 'x'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--steps must be a positive integer');
@@ -76,7 +80,7 @@ describe('vigil CLI', () => {
     const env = devEnv();
     expect(vigil(['jobs', 'run', 'job-runs.prune'], env)).toMatchObject({
       code: 1,
-      stderr: 'the database schema is not up to date (1 pending); run `vigil migrate up` first\n',
+      stderr: `the database schema is not up to date (${N} pending); run \`vigil migrate up\` first\n`,
     });
     vigil(['migrate', 'up'], env);
     expect(vigil(['jobs', 'list'], env).stdout).toMatch(/^job-runs\.prune\t0 17 3 \* \* \*\tnext \d{4}-/);
@@ -101,8 +105,8 @@ describe('vigil CLI', () => {
       PORT: '0',
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(
-      /1 pending migration\(s\): 20261124090000_job_runs\. Run `vigil migrate up` first, or start with `vigil serve --migrate`/,
+    expect(r.stderr).toContain(
+      `${N} pending migration(s): ${MIGRATIONS.join(', ')}. Run \`vigil migrate up\` first, or start with \`vigil serve --migrate\``,
     );
   });
 
@@ -118,8 +122,8 @@ describe('ensureSchema', () => {
     const services = createServices(testConfig({ NODE_ENV: 'production' }), pino({ level: 'silent' }));
     try {
       await expect(ensureSchema(services, { migrate: false })).rejects.toBeInstanceOf(StartupError);
-      expect(await pendingMigrations(services.database.db)).toHaveLength(1);
-      expect(await ensureSchema(services, { migrate: true })).toEqual(['20261124090000_job_runs']);
+      expect(await pendingMigrations(services.database.db)).toHaveLength(N);
+      expect(await ensureSchema(services, { migrate: true })).toEqual(MIGRATIONS);
       expect(await ensureSchema(services, { migrate: false })).toEqual([]);
     } finally {
       await closeServices(services);
@@ -129,7 +133,7 @@ describe('ensureSchema', () => {
   it('migrates automatically in development', async () => {
     const services = createServices(testConfig({ NODE_ENV: 'development' }), pino({ level: 'silent' }));
     try {
-      expect(await ensureSchema(services, { migrate: false })).toEqual(['20261124090000_job_runs']);
+      expect(await ensureSchema(services, { migrate: false })).toEqual(MIGRATIONS);
     } finally {
       await closeServices(services);
     }

@@ -92,8 +92,11 @@ describe('graceful shutdown', () => {
     const lines: Record<string, unknown>[] = [];
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let url: string | undefined;
+    // Log lines are JSON; the first-start setup link is plain text for the operator.
+    const parse = (line: string) =>
+      line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : { text: line };
     for await (const line of createInterface({ input: child.stdout! })) {
-      const entry = JSON.parse(line) as Record<string, unknown>;
+      const entry = parse(line);
       lines.push(entry);
       if (entry.msg === 'vigil listening') {
         url = entry.url as string;
@@ -104,8 +107,12 @@ describe('graceful shutdown', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     child.kill('SIGTERM');
     const rest = createInterface({ input: child.stdout! });
-    for await (const line of rest) lines.push(JSON.parse(line) as Record<string, unknown>);
+    for await (const line of rest) lines.push(parse(line));
     expect(await exited).toBe(0);
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'shutdown complete']));
+    // An empty database gets a one-time setup link, never a default account.
+    expect(lines.map((l) => l.text).join('\n')).toMatch(
+      /No users yet[\s\S]*\/setup#token=vot_[A-Za-z0-9_-]{43}/,
+    );
   });
 });

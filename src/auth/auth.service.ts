@@ -63,9 +63,9 @@ export async function login(
   await limiter.assertAllowed(input.email, client.ip);
 
   const user = await findUserRecordByEmail(db, input.email);
-  const passwordOk = user?.password_hash
-    ? await verifyPassword(user.password_hash, input.password)
-    : (await burnPasswordCheck(input.password), false);
+  let passwordOk = false;
+  if (user?.password_hash) passwordOk = await verifyPassword(user.password_hash, input.password);
+  else await burnPasswordCheck(input.password);
 
   const fail = async (
     reason: string,

@@ -43,7 +43,7 @@ export async function authenticateAccessToken(
     isSessionActive(db, claims.sid, now),
     findTenant(db, claims.tid),
   ]);
-  if (!user || user.status !== 'active') throw invalid('user missing or disabled');
+  if (user?.status !== 'active') throw invalid('user missing or disabled');
   if (!role || !tenant) throw invalid('no membership in tenant');
   if (!sessionActive) throw invalid('session ended');
   return {

@@ -85,3 +85,21 @@ export async function isSessionActive(db: DbOrTrx, familyId: string, now: number
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Ends a user's sessions in one tenant (membership removed or role changed). */
+export async function revokeTenantSessions(
+  db: DbOrTrx,
+  userId: string,
+  tenantId: string,
+  reason: string,
+  now: number,
+): Promise<number> {
+  const r = await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('user_id', '=', userId)
+    .where('tenant_id', '=', tenantId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}

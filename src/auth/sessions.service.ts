@@ -141,7 +141,7 @@ async function loadSubject(
     findMembershipRole(db, record.user_id, record.tenant_id),
     findTenant(db, record.tenant_id),
   ]);
-  if (!user || user.status !== 'active' || !role || !tenant) return undefined;
+  if (user?.status !== 'active' || !role || !tenant) return undefined;
   return { mfaPending: user.totp_enabled !== 1 && mfaRequiredFor(role, tenant.settings) };
 }
 

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { auditContext, recordAuditIn } from '../audit/audit.service.js';
+import { assertPasswordAcceptable } from '../auth/auth.service.js';
+import {
+  consumeOneTimeToken,
+  findInvitation,
+  findOneTimeToken,
+  insertOneTimeToken,
+  revokeOneTimeTokens,
+} from '../auth/one-time-tokens.repository.js';
+import { verifyPassword } from '../auth/passwords.js';
+import { isRole, type Role } from '../auth/permissions.js';
+import type { UserPrincipal } from '../auth/principal.js';
+import { hashToken, newOpaqueToken } from '../auth/tokens.js';
+import { clientInfo } from '../http/client-info.js';
+import { AppError } from '../http/errors/catalogue.js';
+import type { Services } from '../services.js';
+import { assertCanManageRole } from './members.service.js';
+import type { User } from './user.types.js';
+import { findMembershipRole, findUserRecordByEmail, normaliseEmail } from './users.repository.js';
+import { createUserInTenant } from './users.service.js';
+
+const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export interface Invitation {
+  readonly id: string;
+  readonly email: string;
+  readonly role: Role;
+  readonly invitedBy: string | null;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** Where the invitee sets a password; the token rides in the fragment, which browsers never send to servers. */
+export function invitationLink(services: Services, token: string, fallbackBase: string): string {
+  return `${services.config.auth.publicUrl ?? fallbackBase}/invite#token=${token}`;
+}
+
+export async function createInvitation(
+  services: Services,
+  request: FastifyRequest,
+  actor: UserPrincipal,
+  input: { email: string; role: Role },
+): Promise<{ invitation: Invitation; token: string }> {
+  assertCanManageRole(actor, input.role);
+  const { db } = services.database;
+  const email = normaliseEmail(input.email);
+  const existing = await findUserRecordByEmail(db, email);
+  if (existing && (await findMembershipRole(db, existing.id, actor.tenantId))) {
+    throw new AppError('CONFLICT', `${email} is already a member of this tenant`);
+  }
+  const token = newOpaqueToken('oneTime');
+  const now = Date.now();
+  const id = randomUUID();
+  await db.transaction().execute(async (trx) => {
+    await insertOneTimeToken(trx, {
+      id,
+      purpose: 'invitation',
+      token_hash: hashToken(token),
+      tenant_id: actor.tenantId,
+      email,
+      role: input.role,
+      created_by: actor.userId,
+      created_at: now,
+      expires_at: now + INVITATION_TTL_MS,
+    });
+    await recordAuditIn(services, trx, {
+      ...auditContext(request),
+      action: 'invitation.create',
+      outcome: 'success',
+      targetType: 'invitation',
+      targetId: id,
+      details: { email, role: input.role },
+    });
+  });
+  return {
+    invitation: {
+      id,
+      email,
+      role: input.role,
+      invitedBy: actor.userId,
+      createdAt: new Date(now),
+      expiresAt: new Date(now + INVITATION_TTL_MS),
+    },
+    token,
+  };
+}
+
+export async function revokeInvitation(
+  services: Services,
+  request: FastifyRequest,
+  actor: UserPrincipal,
+  id: string,
+): Promise<void> {
+  const { db } = services.database;
+  const inv = await findInvitation(db, actor.tenantId, id);
+  if (!inv) throw new AppError('NOT_FOUND', 'No such invitation');
+  await db.transaction().execute(async (trx) => {
+    await revokeOneTimeTokens(trx, { purpose: 'invitation', tenantId: actor.tenantId, id }, Date.now());
+    await recordAuditIn(services, trx, {
+      ...auditContext(request),
+      action: 'invitation.revoke',
+      outcome: 'success',
+      targetType: 'invitation',
+      targetId: id,
+    });
+  });
+}
+
+/**
+ * Accepts an invitation: a new user sets their password; an existing user proves who they are with
+ * their current password. The token works once and only before it expires.
+ */
+export async function acceptInvitation(
+  services: Services,
+  request: FastifyRequest,
+  input: { token: string; password: string; displayName?: string | undefined },
+): Promise<{ user: User; tenantId: string; role: Role }> {
+  const { db } = services.database;
+  const now = Date.now();
+  const record = await findOneTimeToken(db, 'invitation', hashToken(input.token));
+  if (!record || record.used_at !== null || record.revoked_at !== null || record.expires_at <= now) {
+    throw new AppError('GONE', 'This invitation is invalid, expired, revoked or already used');
+  }
+  const role = record.role;
+  if (!isRole(role) || !record.tenant_id || !record.email) throw new AppError('GONE');
+  const tenantId = record.tenant_id;
+  const existing = await findUserRecordByEmail(db, record.email);
+  if (existing) {
+    if (!existing.password_hash || !(await verifyPassword(existing.password_hash, input.password))) {
+      throw new AppError(
+        'INVALID_CREDENTIALS',
+        'An account with this email exists: enter its current password to join',
+      );
+    }
+  } else {
+    assertPasswordAcceptable(input.password, record.email, '/body/password');
+  }
+  const client = clientInfo(request);
+  return db.transaction().execute(async (trx) => {
+    if (!(await consumeOneTimeToken(trx, record.id, now))) throw new AppError('GONE');
+    const actor = { actorType: 'anonymous' as const, actorId: null, ...client };
+    const { user } = await createUserInTenant(
+      services,
+      trx,
+      {
+        email: record.email!,
+        password: existing ? null : input.password,
+        displayName: input.displayName,
+        tenantId,
+        role,
+      },
+      actor,
+    );
+    await recordAuditIn(services, trx, {
+      ...actor,
+      actorType: 'user',
+      actorId: user.id,
+      action: 'invitation.accept',
+      outcome: 'success',
+      tenantId,
+      targetType: 'invitation',
+      targetId: record.id,
+      details: { role },
+    });
+    return { user, tenantId, role };
+  });
+}

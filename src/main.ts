@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import dotenv from 'dotenv';
+import { registerAdmin } from './cli/admin.command.js';
+import { registerAudit } from './cli/audit.command.js';
 import { registerConfig } from './cli/config.command.js';
 import { CliError } from './cli/context.js';
 import { registerJobs } from './cli/jobs.command.js';
@@ -23,6 +25,8 @@ registerMigrate(program);
 registerSecret(program);
 registerJobs(program);
 registerConfig(program);
+registerAdmin(program);
+registerAudit(program);
 
 try {
   await program.parseAsync(process.argv);

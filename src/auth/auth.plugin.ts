@@ -1,10 +1,23 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
 import { authenticateAccessToken, authenticateApiKey, authenticateDeviceToken } from './authenticate.js';
 import type { Principal } from './principal.js';
 import { TOKEN_PREFIX } from './tokens.js';
+
+/** Every /api route with its access rules; tests walk it so new routes are covered automatically. */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly config: NonNullable<RouteOptions['config']>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: readonly RouteEntry[];
+  }
+}
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="vigil"' };
 
@@ -40,9 +53,15 @@ export const authPlugin = fp(
   async (app: FastifyInstance, opts: { services: Services }) => {
     app.decorateRequest('principal', null);
 
+    const table: RouteEntry[] = [];
+    app.decorate('routeTable', table);
     app.addHook('onRoute', (route) => {
-      if (route.url.startsWith('/api/') && route.config?.auth === undefined) {
+      if (!route.url.startsWith('/api/')) return;
+      if (route.config?.auth === undefined) {
         throw new Error(`route ${String(route.method)} ${route.url} must declare config.auth`);
+      }
+      for (const method of [route.method].flat()) {
+        if (method !== 'HEAD') table.push({ method, url: route.url, config: route.config });
       }
     });
 

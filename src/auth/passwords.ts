@@ -26,13 +26,10 @@ export function passwordProblem(password: string, context: { email?: string } = 
   if (length > PASSWORD_MAX) return `must be at most ${PASSWORD_MAX} characters`;
   const lower = password.toLowerCase();
   if (commonPasswords().has(lower)) return 'is one of the most common passwords; choose another';
-  if (
-    context.email &&
-    lower.includes(context.email.toLowerCase().split('@')[0] ?? '\0') &&
-    lower.length < 20
-  ) {
+  const local = context.email?.toLowerCase().split('@')[0] ?? '';
+  // A short password built around the account name is guessable; a long passphrase containing it is fine.
+  if (local.length >= 4 && lower.includes(local) && lower.length < 20)
     return 'must not be based on your email address';
-  }
   if (new Set(password).size < 4) return 'has too few distinct characters';
   return undefined;
 }

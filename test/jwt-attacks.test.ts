@@ -148,7 +148,7 @@ describe('access token attacks: each is refused with 401', () => {
       "' OR '1'='1",
       'x"; DROP TABLE users; --',
       '',
-      '../' + kid,
+      `../${kid}`,
     ]) {
       await expect401(await forge({}, { kid: bad }));
     }

@@ -32,7 +32,9 @@ export class LoginLimiter {
     const pairOpts = {
       keyPrefix: `${prefix}:pair`,
       points: opts.loginMaxConsecutiveFailures,
-      duration: 90 * DAY_S,
+      // The recipe's 90 days would overflow the in-memory store's timers (max ~24.8 days) and
+      // expire counters at once; consecutive failures reset on success anyway.
+      duration: 20 * DAY_S,
       blockDuration: 3600,
     };
     const ipOpts = {

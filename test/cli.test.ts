@@ -13,9 +13,10 @@ import { tempDir, testConfig, testKey } from './helpers/env.js';
 const MIGRATIONS = Object.keys(migrations);
 const N = MIGRATIONS.length;
 
-function vigil(args: string[], env: Record<string, string> = {}) {
+function vigil(args: string[], env: Record<string, string> = {}, input = '') {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     encoding: 'utf8',
+    input,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
     timeout: 60_000,
   });
@@ -108,6 +109,40 @@ describe('vigil CLI', () => {
     expect(r.stderr).toContain(
       `${N} pending migration(s): ${MIGRATIONS.join(', ')}. Run \`vigil migrate up\` first, or start with \`vigil serve --migrate\``,
     );
+  });
+
+  it('admin create-user reads the password from stdin, enforces the policy, and audit verify checks the chain', () => {
+    const env = devEnv();
+    vigil(['migrate', 'up'], env);
+    const args = [
+      'admin',
+      'create-user',
+      '--email',
+      'ops@water.example.com',
+      '--tenant',
+      'water',
+      '--password-stdin',
+    ];
+    const weak = vigil(args, env, 'password123\n');
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toContain('The password must be at least 12 characters');
+    const ok = vigil([...args, '--platform-admin'], env, 'Reservoir-Level-42\n');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^Created user ops@water\.example\.com \([0-9a-f-]{36}\) as owner of water/);
+    const again = vigil(args, env, 'Reservoir-Level-42\n');
+    expect(again).toMatchObject({
+      code: 1,
+      stderr: 'ops@water.example.com is already a member of this tenant\n',
+    });
+    expect(
+      vigil(
+        ['admin', 'create-user', '--email', 'x@y.example.com', '--tenant', 'Bad Slug', '--password-stdin'],
+        env,
+        'x',
+      ).code,
+    ).toBe(1);
+
+    expect(vigil(['audit', 'verify'], env).stdout).toMatch(/^Audit log intact: 3 row\(s\) verified\./);
   });
 
   it('unknown commands fail with usage', () => {

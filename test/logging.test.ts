@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, loggerOptions, redactUrl } from '../src/http/logger.js';
 import { createTestApp } from './helpers/app.js';
 import { tempDir, testConfig } from './helpers/env.js';
+import { seedUser } from './helpers/identity.js';
 
 function capture() {
   const lines: string[] = [];
@@ -68,6 +69,64 @@ describe('logs', () => {
       res: { statusCode: 200 },
       req: { method: 'POST' },
     });
+  });
+
+  it('never logs passwords or tokens through a whole session', async () => {
+    const { lines, stream } = capture();
+    const logger = pino(loggerOptions(testConfig({ LOG_LEVEL: 'trace' })), stream);
+    const t = await createTestApp({ LOG_LEVEL: 'trace' }, { logger });
+    try {
+      const { email, password } = await seedUser(t.services, { tenant: 'acme', role: 'owner' });
+      const login = (
+        await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } })
+      ).json();
+      const refreshed = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/refresh',
+          payload: { refreshToken: login.refreshToken },
+        })
+      ).json();
+      const auth = { authorization: `Bearer ${refreshed.accessToken}` };
+      const key = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/api-keys',
+          headers: auth,
+          payload: { name: 'k', permissions: ['tenant:read'] },
+        })
+      ).json().key;
+      await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/tenant',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/tenant',
+        headers: { authorization: 'Bearer vgl_wrong-key' },
+      });
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email, password: 'Wrong-Password-77' },
+      });
+      const text = lines.join('\n');
+      expect(lines.length).toBeGreaterThan(10);
+      for (const secret of [
+        password,
+        'Wrong-Password-77',
+        login.accessToken,
+        login.refreshToken,
+        refreshed.refreshToken,
+        key,
+        'vgl_wrong-key',
+      ]) {
+        expect(text).not.toContain(secret);
+      }
+    } finally {
+      await t.close();
+    }
   });
 
   it('redacts secret query parameters in URLs', () => {

@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { apiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
@@ -70,6 +71,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   registerJsonParser(app);
   if (config.http.apiDocs) await registerOpenApi(app, { version: VERSION });
 
+  await app.register(cookie);
   await app.register(authPlugin, { services });
   await app.register(authRoutes, { prefix: '/api/v1/auth', services });
   await app.register(invitationAcceptRoutes, { prefix: '/api/v1/auth', services });

@@ -245,3 +245,67 @@ describe('refresh reuse without grace', () => {
     }
   });
 });
+
+describe('browser sessions with the refresh token in a cookie', () => {
+  it('keeps the refresh token out of the body and script reach, and requires the CSRF token to refresh', async () => {
+    const t = await createTestApp();
+    try {
+      const { email } = await seedUser(t.services, { tenant: 'acme', role: 'viewer' });
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email, password: PASSWORD, session: 'cookie' },
+      });
+      expect(login.statusCode).toBe(200);
+      const body = login.json();
+      expect(body.refreshToken).toBeUndefined();
+      expect(body.csrfToken).toEqual(expect.any(String));
+      const cookies = Object.fromEntries(login.cookies.map((c) => [c.name, c]));
+      expect(cookies.vigil_rt).toMatchObject({
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Strict',
+        path: '/api/v1/auth',
+      });
+      expect(cookies.vigil_rt!.value).toMatch(/^vrt_/);
+      expect(cookies.vigil_csrf).toMatchObject({ secure: true, sameSite: 'Strict', path: '/' });
+      expect(cookies.vigil_csrf!.httpOnly).toBeFalsy();
+
+      const jar = { vigil_rt: cookies.vigil_rt!.value, vigil_csrf: cookies.vigil_csrf!.value };
+      const noCsrf = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', cookies: jar });
+      expect(noCsrf.statusCode).toBe(403);
+      const wrongCsrf = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        cookies: jar,
+        headers: { 'x-csrf-token': 'forged' },
+      });
+      expect(wrongCsrf.statusCode).toBe(403);
+
+      const ok = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        cookies: jar,
+        headers: { 'x-csrf-token': body.csrfToken },
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().refreshToken).toBeUndefined();
+      const rotated = ok.cookies.find((c) => c.name === 'vigil_rt')!;
+      expect(rotated.value).not.toBe(jar.vigil_rt);
+
+      const logout = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        headers: { authorization: `Bearer ${ok.json().accessToken}` },
+      });
+      expect(logout.statusCode).toBe(204);
+      expect(logout.cookies.find((c) => c.name === 'vigil_rt')?.value).toBe('');
+
+      const empty = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh' });
+      expect(empty.statusCode).toBe(400);
+      expect(empty.json().errors[0].pointer).toBe('/body/refreshToken');
+    } finally {
+      await t.close();
+    }
+  });
+});

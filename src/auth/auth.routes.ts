@@ -35,6 +35,7 @@ import {
 } from './auth.service.js';
 import { mfaRequiredFor } from './authenticate.js';
 import type { Principal, UserPrincipal } from './principal.js';
+import { clearSessionCookies, refreshTokenFromCookie, setSessionCookies } from './refresh-cookie.js';
 import { refreshSession } from './sessions.service.js';
 
 export function userOf(principal: Principal | null): UserPrincipal {
@@ -68,9 +69,17 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
         response: { 200: LoginResponse },
       },
     },
-    async (request) => {
-      const result = await login(services, request.body, clientInfo(request));
-      return { ...result, user: presentUser(result.user) };
+    async (request, reply) => {
+      const { session, ...credentials } = request.body;
+      const result = await login(services, credentials, clientInfo(request));
+      const body = { ...result, user: presentUser(result.user) };
+      if (session !== 'cookie') return body;
+      const csrfToken = setSessionCookies(
+        reply,
+        result.refreshToken,
+        services.config.auth.refreshAbsoluteTtlS,
+      );
+      return { ...body, refreshToken: undefined, csrfToken };
     },
   );
 
@@ -85,7 +94,24 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
         response: { 200: TokenPairSchema },
       },
     },
-    async (request) => refreshSession(services, request.body.refreshToken, clientInfo(request)),
+    async (request, reply) => {
+      const fromBody = request.body?.refreshToken;
+      const presented = fromBody ?? refreshTokenFromCookie(request);
+      if (!presented) {
+        throw new AppError('VALIDATION_FAILED', 'No refresh token', {
+          errors: [
+            {
+              pointer: '/body/refreshToken',
+              detail: 'is required (or send the session cookie with X-CSRF-Token)',
+            },
+          ],
+        });
+      }
+      const pair = await refreshSession(services, presented, clientInfo(request));
+      if (fromBody) return pair;
+      const csrfToken = setSessionCookies(reply, pair.refreshToken, services.config.auth.refreshAbsoluteTtlS);
+      return { ...pair, refreshToken: undefined, csrfToken };
+    },
   );
 
   app.post(
@@ -96,6 +122,7 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
     },
     async (request, reply) => {
       await logout(services, userOf(request.principal), clientInfo(request), false);
+      clearSessionCookies(reply);
       return reply.code(204).send(null);
     },
   );
@@ -108,6 +135,7 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
     },
     async (request, reply) => {
       await logout(services, userOf(request.principal), clientInfo(request), true);
+      clearSessionCookies(reply);
       return reply.code(204).send(null);
     },
   );

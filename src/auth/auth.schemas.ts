@@ -34,20 +34,24 @@ export const LoginBody = Type.Object(
     totp: Type.Optional(TotpCode),
     recoveryCode: Type.Optional(Type.String({ minLength: 6, maxLength: 32 })),
     tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    /** `cookie`: browsers; the refresh token goes in an HttpOnly cookie instead of the body. */
+    session: Type.Optional(Type.Union([Type.Literal('body'), Type.Literal('cookie')])),
   },
   strict,
 );
 
 export const TokenPairSchema = Type.Object({
   accessToken: Type.String(),
-  refreshToken: Type.String(),
+  refreshToken: Type.Optional(Type.String()),
+  csrfToken: Type.Optional(Type.String()),
   expiresIn: Type.Integer(),
   tokenType: Type.Literal('Bearer'),
 });
 
 export const LoginResponse = Type.Object({
   accessToken: Type.String(),
-  refreshToken: Type.String(),
+  refreshToken: Type.Optional(Type.String()),
+  csrfToken: Type.Optional(Type.String()),
   expiresIn: Type.Integer(),
   tokenType: Type.Literal('Bearer'),
   user: UserSchema,
@@ -55,10 +59,11 @@ export const LoginResponse = Type.Object({
   mfaEnrollmentRequired: Type.Boolean(),
 });
 
-export const RefreshBody = Type.Object(
-  { refreshToken: Type.String({ minLength: 10, maxLength: 200 }) },
-  strict,
-);
+/** Body for API clients; browsers send none and use the cookie plus X-CSRF-Token. */
+export const RefreshBody = Type.Union([
+  Type.Object({ refreshToken: Type.Optional(Type.String({ minLength: 10, maxLength: 200 })) }, strict),
+  Type.Null(),
+]);
 
 export const ChangePasswordBody = Type.Object({ currentPassword: Password, newPassword: Password }, strict);
 

@@ -162,6 +162,12 @@ describe('login, refresh rotation, logout', () => {
       detail: expect.stringMatching(/common/),
     });
 
+    const same = await change({ currentPassword: PASSWORD, newPassword: PASSWORD });
+    expect(same.json().errors[0]).toEqual({
+      pointer: '/body/newPassword',
+      detail: 'must differ from the current password',
+    });
+
     expect((await change({ currentPassword: PASSWORD, newPassword: 'A-New-Password-456' })).statusCode).toBe(
       204,
     );

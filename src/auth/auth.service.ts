@@ -209,6 +209,11 @@ export async function changePassword(
       errors: [{ pointer: '/body/currentPassword', detail: 'is wrong' }],
     });
   }
+  if (input.newPassword === input.currentPassword) {
+    throw new AppError('VALIDATION_FAILED', 'The new password is the current one', {
+      errors: [{ pointer: '/body/newPassword', detail: 'must differ from the current password' }],
+    });
+  }
   assertPasswordAcceptable(input.newPassword, user.email, '/body/newPassword');
   const hash = await hashPassword(input.newPassword);
   const now = Date.now();

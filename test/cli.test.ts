@@ -130,10 +130,25 @@ describe('vigil CLI', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^Created user ops@water\.example\.com \([0-9a-f-]{36}\) as owner of water/);
     const again = vigil(args, env, 'Reservoir-Level-42\n');
-    expect(again).toMatchObject({
-      code: 1,
-      stderr: 'ops@water.example.com is already a member of this tenant\n',
-    });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(
+      'ops@water.example.com already has an account; to add that account to water, run again with --existing',
+    );
+    const otherTenant = vigil(
+      [
+        'admin',
+        'create-user',
+        '--email',
+        'ops@water.example.com',
+        '--tenant',
+        'south',
+        '--role',
+        'viewer',
+        '--existing',
+      ],
+      env,
+    );
+    expect(otherTenant.stdout).toContain('Added existing user ops@water.example.com');
     expect(
       vigil(
         ['admin', 'create-user', '--email', 'x@y.example.com', '--tenant', 'Bad Slug', '--password-stdin'],
@@ -142,7 +157,7 @@ describe('vigil CLI', () => {
       ).code,
     ).toBe(1);
 
-    expect(vigil(['audit', 'verify'], env).stdout).toMatch(/^Audit log intact: 3 row\(s\) verified\./);
+    expect(vigil(['audit', 'verify'], env).stdout).toMatch(/^Audit log intact: 5 row\(s\) verified\./);
   });
 
   it('unknown commands fail with usage', () => {

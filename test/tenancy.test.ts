@@ -42,11 +42,27 @@ describe('invitations and members', () => {
     expect(me.json().tenant.role).toBe('operator');
   });
 
-  it('lets an existing user of another tenant join with their own password', async () => {
+  it('lets an existing user of another tenant join only from their own logged-in account', async () => {
     const other = await seedUser(t.services, { tenant: 'other-utility', role: 'viewer' });
+    const stranger = await seedUser(t.services, { tenant: 'other-utility', role: 'viewer' });
     const { token } = (await invite(owner, { email: other.email, role: 'analyst' })).json();
-    expect((await accept({ token, password: 'Not-Their-Password-1' })).statusCode).toBe(401);
-    expect((await accept({ token, password: PASSWORD })).statusCode).toBe(200);
+    // The public path never checks an existing account's password, so the link cannot be used to guess it.
+    const pub = await accept({ token, password: 'Not-Their-Password-1' });
+    expect(pub.statusCode).toBe(409);
+    expect(pub.json().detail).toContain('accept-as-me');
+    const asMe = (s: Session) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/invitations/accept-as-me',
+        headers: s.auth,
+        payload: { token },
+      });
+    expect((await asMe(await loginAs(t.app, stranger.email))).statusCode).toBe(403);
+    const mine = await loginAs(t.app, other.email);
+    const ok = await asMe(mine);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ role: 'analyst' });
+    expect((await asMe(mine)).statusCode).toBe(410);
     const s = await loginAs(t.app, other.email, PASSWORD, { tenant: 'acme' });
     const me = (await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: s.auth })).json();
     expect(me.tenant).toMatchObject({ slug: 'acme', role: 'analyst' });

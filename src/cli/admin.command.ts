@@ -46,6 +46,10 @@ export function registerAdmin(program: Command): void {
     .option('--platform-admin', 'operator of the whole installation')
     .option('--display-name <name>', 'shown in the UI')
     .option('--password-stdin', 'read the password from standard input instead of prompting')
+    .option(
+      '--existing',
+      'the email already has an account: add it to the tenant (its password stays as it is)',
+    )
     .action(
       async (opts: {
         email: string;
@@ -55,6 +59,7 @@ export function registerAdmin(program: Command): void {
         platformAdmin?: boolean;
         displayName?: string;
         passwordStdin?: boolean;
+        existing?: boolean;
       }) => {
         if (!isRole(opts.role)) throw new CliError(`--role must be one of ${ROLES.join(', ')}`);
         if (!SLUG.test(opts.tenant))
@@ -62,7 +67,8 @@ export function registerAdmin(program: Command): void {
         if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(opts.email))
           throw new CliError('--email is not an email address');
         const role = opts.role;
-        const password = await readPassword(opts.passwordStdin === true);
+        // An existing account keeps its own password; asking for one would suggest it is set.
+        const password = opts.existing ? null : await readPassword(opts.passwordStdin === true);
         const services = await openMigratedServices();
         const actor = {
           actorType: 'system' as const,
@@ -93,6 +99,7 @@ export function registerAdmin(program: Command): void {
                 isPlatformAdmin: opts.platformAdmin === true,
               },
               actor,
+              { existing: opts.existing ? 'add-membership' : 'refuse' },
             );
             return { user, created, tenant };
           });
@@ -101,6 +108,11 @@ export function registerAdmin(program: Command): void {
           );
         } catch (err) {
           const e = err as { code?: string; detail?: string; message: string };
+          if (e.code === 'CONFLICT' && !opts.existing && e.detail?.endsWith('already has an account')) {
+            throw new CliError(
+              `${e.detail}; to add that account to ${opts.tenant}, run again with --existing (its password is not changed)`,
+            );
+          }
           if (e.code && e.detail) throw new CliError(e.detail);
           throw err;
         } finally {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { auditContext, recordAuditIn } from '../audit/audit.service.js';
+import { auditContext, recordAudit, recordAuditIn } from '../audit/audit.service.js';
 import { assertPasswordAcceptable } from '../auth/auth.service.js';
 import {
   consumeOneTimeToken,
@@ -9,7 +9,6 @@ import {
   insertOneTimeToken,
   revokeOneTimeTokens,
 } from '../auth/one-time-tokens.repository.js';
-import { verifyPassword } from '../auth/passwords.js';
 import { isRole, type Role } from '../auth/permissions.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { hashToken, newOpaqueToken } from '../auth/tokens.js';
@@ -108,50 +107,50 @@ export async function revokeInvitation(
   });
 }
 
-/**
- * Accepts an invitation: a new user sets their password; an existing user proves who they are with
- * their current password. The token works once and only before it expires.
- */
-export async function acceptInvitation(
-  services: Services,
-  request: FastifyRequest,
-  input: { token: string; password: string; displayName?: string | undefined },
-): Promise<{ user: User; tenantId: string; role: Role }> {
-  const { db } = services.database;
+async function liveInvitation(services: Services, request: FastifyRequest, token: string) {
   const now = Date.now();
-  const record = await findOneTimeToken(db, 'invitation', hashToken(input.token));
-  if (!record || record.used_at !== null || record.revoked_at !== null || record.expires_at <= now) {
+  const record = await findOneTimeToken(services.database.db, 'invitation', hashToken(token));
+  if (
+    !record ||
+    record.used_at !== null ||
+    record.revoked_at !== null ||
+    record.expires_at <= now ||
+    !isRole(record.role) ||
+    !record.tenant_id ||
+    !record.email
+  ) {
+    await recordAudit(services, {
+      actorType: 'anonymous',
+      ...clientInfo(request),
+      action: 'invitation.accept',
+      outcome: 'failure',
+      tenantId: record?.tenant_id ?? null,
+      targetType: 'invitation',
+      targetId: record?.id ?? null,
+      details: { reason: record ? 'expired, revoked or used' : 'unknown token' },
+    });
     throw new AppError('GONE', 'This invitation is invalid, expired, revoked or already used');
   }
-  const role = record.role;
-  if (!isRole(role) || !record.tenant_id || !record.email) throw new AppError('GONE');
-  const tenantId = record.tenant_id;
-  const existing = await findUserRecordByEmail(db, record.email);
-  if (existing) {
-    if (!existing.password_hash || !(await verifyPassword(existing.password_hash, input.password))) {
-      throw new AppError(
-        'INVALID_CREDENTIALS',
-        'An account with this email exists: enter its current password to join',
-      );
-    }
-  } else {
-    assertPasswordAcceptable(input.password, record.email, '/body/password');
-  }
-  const client = clientInfo(request);
+  return { ...record, role: record.role, tenantId: record.tenant_id, email: record.email };
+}
+
+async function join(
+  services: Services,
+  request: FastifyRequest,
+  invitation: Awaited<ReturnType<typeof liveInvitation>>,
+  input: { password: string | null; displayName?: string | undefined; existing: boolean },
+): Promise<{ user: User; tenantId: string; role: Role }> {
+  const { db } = services.database;
+  const { role, tenantId } = invitation;
   return db.transaction().execute(async (trx) => {
-    if (!(await consumeOneTimeToken(trx, record.id, now))) throw new AppError('GONE');
-    const actor = { actorType: 'anonymous' as const, actorId: null, ...client };
+    if (!(await consumeOneTimeToken(trx, invitation.id, Date.now()))) throw new AppError('GONE');
+    const actor = { actorType: 'anonymous' as const, actorId: null, ...clientInfo(request) };
     const { user } = await createUserInTenant(
       services,
       trx,
-      {
-        email: record.email!,
-        password: existing ? null : input.password,
-        displayName: input.displayName,
-        tenantId,
-        role,
-      },
+      { email: invitation.email, password: input.password, displayName: input.displayName, tenantId, role },
       actor,
+      { existing: input.existing ? 'add-membership' : 'refuse' },
     );
     await recordAuditIn(services, trx, {
       ...actor,
@@ -161,9 +160,49 @@ export async function acceptInvitation(
       outcome: 'success',
       tenantId,
       targetType: 'invitation',
-      targetId: record.id,
-      details: { role },
+      targetId: invitation.id,
+      details: { role, existingAccount: input.existing },
     });
     return { user, tenantId, role };
   });
+}
+
+/**
+ * A new person accepts an invitation by choosing a password. The token works once and only
+ * before it expires. If the email already has an account, its owner must log in and accept from
+ * it ({@link acceptInvitationAsUser}): a password is never checked here, so the link cannot be
+ * used to guess one.
+ */
+export async function acceptInvitation(
+  services: Services,
+  request: FastifyRequest,
+  input: { token: string; password: string; displayName?: string | undefined },
+): Promise<{ user: User; tenantId: string; role: Role }> {
+  const invitation = await liveInvitation(services, request, input.token);
+  if (await findUserRecordByEmail(services.database.db, invitation.email)) {
+    throw new AppError(
+      'CONFLICT',
+      'This email already has a Vigil account: log in with it and accept with POST /api/v1/auth/invitations/accept-as-me',
+    );
+  }
+  assertPasswordAcceptable(input.password, invitation.email, '/body/password');
+  return join(services, request, invitation, {
+    password: input.password,
+    displayName: input.displayName,
+    existing: false,
+  });
+}
+
+/** A logged-in user accepts an invitation addressed to their own email. */
+export async function acceptInvitationAsUser(
+  services: Services,
+  request: FastifyRequest,
+  principal: UserPrincipal,
+  token: string,
+): Promise<{ user: User; tenantId: string; role: Role }> {
+  const invitation = await liveInvitation(services, request, token);
+  if (normaliseEmail(principal.email) !== invitation.email) {
+    throw new AppError('FORBIDDEN', 'This invitation is addressed to another email');
+  }
+  return join(services, request, invitation, { password: null, existing: true });
 }

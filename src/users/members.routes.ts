@@ -10,6 +10,7 @@ import { decodeCursor, PageQuery, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import {
   acceptInvitation,
+  acceptInvitationAsUser,
   createInvitation,
   invitationLink,
   revokeInvitation,
@@ -18,11 +19,11 @@ import { changeRole, removeMember } from './members.service.js';
 import { presentMember, presentUser } from './user.presenter.js';
 import { findMember, listMembers } from './users.repository.js';
 
+// No isPlatformAdmin here: tenant admins have no business learning who operates the installation.
 const MemberSchema = Type.Object({
   id: Type.String(),
   email: Type.String(),
   displayName: Type.String(),
-  isPlatformAdmin: Type.Boolean(),
   totpEnabled: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),
   role: RoleSchema,
@@ -210,7 +211,7 @@ export async function invitationAcceptRoutes(
       config: { auth: 'public' },
       schema: {
         tags: ['auth'],
-        summary: 'Accept an invitation: set a password (new users) or confirm yours (existing users)',
+        summary: 'Accept an invitation as a new user by choosing a password',
         body: Type.Object(
           {
             token: Type.String({ minLength: 10, maxLength: 200 }),
@@ -230,6 +231,37 @@ export async function invitationAcceptRoutes(
     },
     async (request) => {
       const result = await acceptInvitation(opts.services, request, request.body);
+      return { ...result, user: presentUser(result.user) };
+    },
+  );
+
+  app.post(
+    '/invitations/accept-as-me',
+    {
+      config: { auth: 'user', allowMfaPending: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'Accept an invitation to your own email with your existing account (logged in)',
+        body: Type.Object(
+          { token: Type.String({ minLength: 10, maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            user: Type.Object({ id: Type.String(), email: Type.String() }),
+            tenantId: Type.String(),
+            role: RoleSchema,
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const result = await acceptInvitationAsUser(
+        opts.services,
+        request,
+        userOf(request.principal),
+        request.body.token,
+      );
       return { ...result, user: presentUser(result.user) };
     },
   );

@@ -13,5 +13,6 @@ export function presentUser(u: User) {
 }
 
 export function presentMember(m: Member) {
-  return { ...presentUser(m), role: m.role, status: m.status, joinedAt: m.joinedAt.toISOString() };
+  const { isPlatformAdmin: _hidden, ...user } = presentUser(m);
+  return { ...user, role: m.role, status: m.status, joinedAt: m.joinedAt.toISOString() };
 }

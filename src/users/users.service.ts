@@ -15,6 +15,7 @@ import {
   findUserRecordByEmail,
   insertMembership,
   insertUser,
+  normaliseEmail,
 } from './users.repository.js';
 
 export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -71,11 +72,22 @@ export async function createUserInTenant(
     isPlatformAdmin?: boolean;
   },
   actor: Pick<AuditEvent, 'actorType' | 'actorId' | 'ip' | 'userAgent' | 'requestId'>,
+  opts: {
+    /**
+     * `refuse` unless the caller has proved the person owns the existing account (logged in as
+     * it) or an operator asked for it explicitly: adding a membership to somebody else's
+     * account by email alone would hand a tenant to whoever registered that email first.
+     */
+    existing: 'refuse' | 'add-membership';
+  } = { existing: 'refuse' },
 ): Promise<{ user: User; created: boolean }> {
   const now = Date.now();
   const existing = await findUserRecordByEmail(trx, input.email);
   let user: User;
   let created = false;
+  if (existing && opts.existing === 'refuse') {
+    throw new AppError('CONFLICT', `${normaliseEmail(input.email)} already has an account`);
+  }
   if (existing) {
     if (await findMembershipRole(trx, existing.id, input.tenantId)) {
       throw new AppError('CONFLICT', `${input.email} is already a member of this tenant`);

@@ -4,8 +4,12 @@ import { createTestApp, type TestApp } from './helpers/app.js';
 import { REDIS_URL } from './helpers/env.js';
 import { PASSWORD, seedUser } from './helpers/identity.js';
 
-// A fresh documentation-range IPv6 address per test: counters (kept in Redis for a day) never carry over between runs.
-const freshIp = () => `2001:db8::${randomBytes(6).toString('hex').match(/.{4}/g)!.join(':')}`;
+// A fresh documentation-range IPv6 /64 per test (limits apply per /64): counters, kept in Redis
+// for a day, never carry over between runs.
+const freshIp = () =>
+  `2001:db8:${randomBytes(4)
+    .toString('hex')
+    .replace(/(.{4})/, '$1:')}::${randomInt(1, 0xffff).toString(16)}`;
 
 const apps: TestApp[] = [];
 afterEach(async () => {
@@ -54,6 +58,36 @@ describe.each([
     expect(blocked.statusCode).toBe(429);
     // Another address is not affected by this pair's block.
     expect((await attempt(t, freshIp(), email, PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('holds under a burst of concurrent guesses', async () => {
+    const t = await app(env);
+    const { email } = await seedUser(t.services, {
+      tenant: 'acme',
+      role: 'viewer',
+      email: `bf-${randomInt(1e9)}@acme.example.com`,
+    });
+    const ip = freshIp();
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => attempt(t, ip, email, `Wrong-Password-${i}`)),
+    );
+    expect(codes.filter((r) => r.statusCode === 401).length).toBeLessThanOrEqual(2);
+    expect(codes.filter((r) => r.statusCode === 429).length).toBeGreaterThanOrEqual(18);
+    expect((await attempt(t, ip, email, PASSWORD)).statusCode).toBe(429);
+  });
+
+  it('treats every address of an IPv6 /64 as one', async () => {
+    const t = await app(env);
+    const { email } = await seedUser(t.services, {
+      tenant: 'acme',
+      role: 'viewer',
+      email: `bf-${randomInt(1e9)}@acme.example.com`,
+    });
+    const prefix = freshIp().replace(/::.*$/, '');
+    const codes: number[] = [];
+    for (let i = 1; i <= 3; i++)
+      codes.push((await attempt(t, `${prefix}::${i}`, email, 'Wrong-Password-1')).statusCode);
+    expect(codes).toEqual([401, 401, 429]);
   });
 
   it('resets the pair counter on success', async () => {

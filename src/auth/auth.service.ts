@@ -60,7 +60,7 @@ export async function login(
 ): Promise<LoginResult> {
   const { db } = services.database;
   const limiter = services.identity.loginLimiter;
-  await limiter.assertAllowed(input.email, client.ip);
+  const ticket = await limiter.begin(input.email, client.ip);
 
   const user = await findUserRecordByEmail(db, input.email);
   let passwordOk = false;
@@ -82,7 +82,7 @@ export async function login(
         details: { reason, email: input.email.slice(0, 254) },
       }),
     );
-    await limiter.recordFailure(input.email, client.ip);
+    await limiter.failed(ticket);
     return new AppError(code);
   };
 
@@ -92,7 +92,9 @@ export async function login(
 
   if (user.totp_enabled === 1) {
     if (!input.totp && !input.recoveryCode) {
-      // The password was right: say a code is needed, without counting a failure.
+      // The password was right: say a code is needed, without counting a failure (nor resetting
+      // the count, which would let code guesses alternate with resets).
+      await limiter.refund(ticket);
       throw new AppError(
         'MFA_REQUIRED',
         'Send the 6-digit code from your authenticator as "totp", or a "recoveryCode"',
@@ -120,7 +122,7 @@ export async function login(
   const tenant = (await findTenant(db, membership.tenantId))!;
   const mfaPending = user.totp_enabled !== 1 && mfaRequiredFor(membership.role, tenant.settings);
 
-  await limiter.recordSuccess(input.email, client.ip);
+  await limiter.succeeded(ticket);
   const pair = await db.transaction().execute(async (trx) => {
     const tokens = await startSession(
       services,

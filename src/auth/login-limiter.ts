@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { Redis } from 'ioredis';
 import {
   type RateLimiterAbstract,
@@ -61,38 +62,73 @@ export class LoginLimiter {
   }
 
   private static pairKey(email: string, ip: string): string {
-    return `${email.toLowerCase()}_${ip}`;
-  }
-
-  /** Throws 429 RATE_LIMITED (with Retry-After) if this email+IP or this IP is currently blocked. */
-  async assertAllowed(email: string, ip: string): Promise<void> {
-    const [pair, byIp] = await Promise.all([this.pair.get(LoginLimiter.pairKey(email, ip)), this.ip.get(ip)]);
-    if (byIp && byIp.consumedPoints >= this.opts.loginMaxFailuresPerIpPerDay) throw blocked(byIp, 'ip');
-    if (pair && pair.consumedPoints >= this.opts.loginMaxConsecutiveFailures) throw blocked(pair, 'account');
+    return `${email.toLowerCase()}_${ipKey(ip)}`;
   }
 
   /**
-   * Counts a failure. The failure that reaches a limit blocks at once (rate-limiter-flexible only
-   * blocks past its points, which would allow one more guess), and is answered 429.
+   * Counts an attempt before the password is checked, so a burst of concurrent guesses cannot all
+   * pass a check that only failures update. Throws 429 (with Retry-After) once the pair or the IP
+   * is over its budget. Returns the ticket to settle with `succeeded`, `refund` or `failed`.
    */
-  async recordFailure(email: string, ip: string): Promise<void> {
+  async begin(email: string, ip: string): Promise<LoginTicket> {
     const key = LoginLimiter.pairKey(email, ip);
+    const ipk = ipKey(ip);
     const [pair, byIp] = await Promise.all([
       this.pair.consume(key).catch((res: unknown) => settle(res)),
-      this.ip.consume(ip).catch((res: unknown) => settle(res)),
+      this.ip.consume(ipk).catch((res: unknown) => settle(res)),
     ]);
-    if (byIp.consumedPoints >= this.opts.loginMaxFailuresPerIpPerDay) {
-      throw blocked(await this.ip.block(ip, DAY_S), 'ip');
-    }
-    if (pair.consumedPoints >= this.opts.loginMaxConsecutiveFailures) {
-      throw blocked(await this.pair.block(key, 3600), 'account');
-    }
+    if (byIp.consumedPoints > this.opts.loginMaxFailuresPerIpPerDay) throw blocked(byIp, 'ip');
+    if (pair.consumedPoints > this.opts.loginMaxConsecutiveFailures) throw blocked(pair, 'account');
+    return { key, ipk, pairCount: pair.consumedPoints, ipCount: byIp.consumedPoints };
   }
 
-  /** A successful login clears the consecutive-failure counter of the pair (not the IP's daily count). */
-  async recordSuccess(email: string, ip: string): Promise<void> {
-    await this.pair.delete(LoginLimiter.pairKey(email, ip));
+  /** A successful login clears the pair's consecutive count and gives the IP its point back. */
+  async succeeded(t: LoginTicket): Promise<void> {
+    await Promise.all([this.pair.delete(t.key), this.ip.reward(t.ipk, 1)]);
   }
+
+  /** Not a failure (e.g. the password was right and a second factor is now needed): undo the count. */
+  async refund(t: LoginTicket): Promise<void> {
+    await Promise.all([this.pair.reward(t.key, 1), this.ip.reward(t.ipk, 1)]);
+  }
+
+  /**
+   * The attempt failed. The failure that reaches a limit blocks at once (rate-limiter-flexible
+   * only blocks past its points, which would allow one more guess) and is answered 429.
+   */
+  async failed(t: LoginTicket): Promise<void> {
+    if (t.ipCount >= this.opts.loginMaxFailuresPerIpPerDay)
+      throw blocked(await this.ip.block(t.ipk, DAY_S), 'ip');
+    if (t.pairCount >= this.opts.loginMaxConsecutiveFailures)
+      throw blocked(await this.pair.block(t.key, 3600), 'account');
+  }
+}
+
+export interface LoginTicket {
+  readonly key: string;
+  readonly ipk: string;
+  readonly pairCount: number;
+  readonly ipCount: number;
+}
+
+/**
+ * The unit an address is limited by: an IPv4 address, or an IPv6 /64 (one subscriber usually
+ * holds a whole /64, so per-address keys would give an attacker 2^64 fresh budgets).
+ */
+export function ipKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** A rejected consume carries the limiter state; anything else is a store failure to surface. */

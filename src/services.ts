@@ -6,7 +6,7 @@ import { AccessTokens } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createRedis } from './redis/redis.js';
-import { SecretBox } from './security/crypto.js';
+import { KeyedHash, SecretBox } from './security/crypto.js';
 
 /** The long-lived resources one process holds; built once and handed to the app, jobs and CLI. */
 export interface Services {
@@ -20,6 +20,8 @@ export interface Services {
     /** AES-256-GCM for secrets at rest (TOTP secrets, later webhook secrets). */
     readonly secretBox: SecretBox;
     readonly loginLimiter: LoginLimiter;
+    /** Keyed digests of MFA recovery codes. */
+    readonly recoveryCodeHash: KeyedHash;
   };
 }
 
@@ -34,6 +36,7 @@ export function createServices(config: Config, logger: Logger): Services {
     auditChain: new AuditChain(secrets),
     secretBox: new SecretBox(secrets.encryptionKey, secrets.encryptionKeyPrevious),
     loginLimiter: new LoginLimiter(config.auth, redis),
+    recoveryCodeHash: new KeyedHash(secrets.secretKey, secrets.secretKeyPrevious, 'recovery-codes'),
   };
   return { config, logger, database, redis, identity };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepAt, totpCode } from '../src/auth/totp.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
@@ -15,12 +16,20 @@ describe('TOTP multi-factor authentication', () => {
   async function enrolled() {
     const u = await seedUser(t.services, { tenant: 'acme', role: 'admin' });
     const s = await loginAs(t.app, u.email);
+    const noPassword = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa/totp/enroll',
+      headers: s.auth,
+      payload: {},
+    });
+    expect(noPassword.statusCode).toBe(400);
     const enroll = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/mfa/totp/enroll',
       headers: s.auth,
+      payload: { password: PASSWORD },
     });
-    expect(enroll.statusCode).toBe(200);
+    expect(enroll.statusCode, enroll.body).toBe(200);
     const { secret, otpauthUri } = enroll.json();
     expect(otpauthUri).toContain(`secret=${secret}`);
     const now = stepAt(Date.now());
@@ -129,7 +138,12 @@ describe('TOTP multi-factor authentication', () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth })).statusCode).toBe(
       200,
     );
-    const enroll = await t.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp/enroll', headers: auth });
+    const enroll = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa/totp/enroll',
+      headers: auth,
+      payload: { password: PASSWORD },
+    });
     const { secret } = enroll.json();
     const step = stepAt(Date.now());
     expect(
@@ -165,11 +179,43 @@ describe('TOTP multi-factor authentication', () => {
       .executeTakeFirstOrThrow();
     expect(row.totp_secret).not.toContain(u.secret);
     expect(row.totp_secret).toMatch(/^v1\./);
-    const codes = await t.services.database.db
-      .selectFrom('recovery_codes')
-      .select('code_hash')
-      .where('user_id', '=', u.user.id)
-      .execute();
-    for (const c of codes) expect(u.recoveryCodes.map((r) => r.replace('-', ''))).not.toContain(c.code_hash);
+    const stored = (
+      await t.services.database.db
+        .selectFrom('recovery_codes')
+        .select('code_hash')
+        .where('user_id', '=', u.user.id)
+        .execute()
+    ).map((c) => c.code_hash);
+    expect(stored).toHaveLength(10);
+    // Codes are keyed hashes: a plain SHA-256 of the code (crackable from a database copy) is not what is stored.
+    for (const code of u.recoveryCodes) {
+      const normal = code.replace(/-/g, '').toLowerCase();
+      expect(stored).not.toContain(createHash('sha256').update(normal).digest('hex'));
+      expect(stored.join()).not.toContain(normal);
+    }
+    expect(u.recoveryCodes[0]).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
+  });
+
+  it('rate limits password re-checks of a signed-in user', async () => {
+    const u = await seedUser(t.services, { tenant: 'acme', role: 'viewer' });
+    const s = await loginAs(t.app, u.email);
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/password',
+        headers: s.auth,
+        payload: { currentPassword: `Wrong-Password-${i}`, newPassword: 'Another-Strong-Pass-5' },
+      });
+      codes.push(res.statusCode);
+    }
+    expect(codes).toEqual([400, 400, 400, 400, 429, 429]);
+    const enroll = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa/totp/enroll',
+      headers: s.auth,
+      payload: { password: PASSWORD },
+    });
+    expect(enroll.statusCode).toBe(429);
   });
 });

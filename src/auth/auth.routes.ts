@@ -18,6 +18,7 @@ import {
   LoginBody,
   LoginResponse,
   MeResponse,
+  Password,
   PasswordAndCode,
   PreferencesSchema,
   RefreshBody,
@@ -231,11 +232,14 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
       config: { auth: 'user', allowMfaPending: true },
       schema: {
         tags,
-        summary: 'Start TOTP enrolment: returns the secret and an otpauth:// URI for a QR code',
+        summary:
+          'Start TOTP enrolment (password required): returns the secret and an otpauth:// URI for a QR code',
+        body: Type.Object({ password: Password }, { additionalProperties: false }),
         response: { 200: Type.Object({ secret: Type.String(), otpauthUri: Type.String() }) },
       },
     },
-    async (request) => enrollTotp(services, userOf(request.principal)),
+    async (request) =>
+      enrollTotp(services, userOf(request.principal), request.body.password, clientInfo(request)),
   );
 
   app.post(

@@ -24,8 +24,7 @@ import {
 } from './recovery-codes.repository.js';
 import { revokeFamily, revokeUserSessions } from './sessions.repository.js';
 import { type ClientInfo, startSession, type TokenPair } from './sessions.service.js';
-import { hashToken } from './tokens.js';
-import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
+import { base32Encode, newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
 export interface LoginInput {
   readonly email: string;
@@ -106,7 +105,12 @@ export async function login(
       if (step === undefined || !(await advanceTotpStep(db, user.id, step)))
         throw await fail('wrong or replayed totp', 'MFA_INVALID');
     } else if (
-      !(await useRecoveryCode(db, user.id, hashToken(normaliseRecoveryCode(input.recoveryCode!)), now))
+      !(await useRecoveryCode(
+        db,
+        user.id,
+        services.identity.recoveryCodeHash.candidates(normaliseRecoveryCode(input.recoveryCode!)),
+        now,
+      ))
     ) {
       throw await fail('wrong or used recovery code', 'MFA_INVALID');
     }
@@ -197,7 +201,12 @@ export async function changePassword(
 ): Promise<void> {
   const { db } = services.database;
   const user = await findUserRecord(db, p.userId);
-  if (!user?.password_hash || !(await verifyPassword(user.password_hash, input.currentPassword))) {
+  const guard = await services.identity.loginLimiter.beginReauth(p.userId);
+  const currentOk = Boolean(
+    user?.password_hash && (await verifyPassword(user.password_hash, input.currentPassword)),
+  );
+  if (!user || !currentOk) {
+    await guard.settle(false);
     await recordAudit(services, {
       action: 'auth.password_change',
       outcome: 'failure',
@@ -211,6 +220,7 @@ export async function changePassword(
       errors: [{ pointer: '/body/currentPassword', detail: 'is wrong' }],
     });
   }
+  await guard.settle(true);
   if (input.newPassword === input.currentPassword) {
     throw new AppError('VALIDATION_FAILED', 'The new password is the current one', {
       errors: [{ pointer: '/body/newPassword', detail: 'must differ from the current password' }],
@@ -253,18 +263,23 @@ function normaliseRecoveryCode(code: string): string {
   return code.replace(/[\s-]/g, '').toLowerCase();
 }
 
+/** 80 random bits each, base32 in four groups (`abcd-efgh-ijkl-mnop`): easy to copy, infeasible to guess. */
 function newRecoveryCodes(): string[] {
-  return Array.from({ length: RECOVERY_CODES }, () => {
-    const raw = randomBytes(5).toString('hex'); // 40 bits each; single use and rate limited
-    return `${raw.slice(0, 5)}-${raw.slice(5)}`;
-  });
+  return Array.from({ length: RECOVERY_CODES }, () =>
+    base32Encode(randomBytes(10))
+      .toLowerCase()
+      .replace(/(.{4})(?=.)/g, '$1-'),
+  );
 }
 
-/** Starts (or restarts) TOTP enrolment: a new secret, stored encrypted, not yet active. */
+/** Starts (or restarts) TOTP enrolment, after re-checking the password: a stolen session cannot attach its own authenticator. */
 export async function enrollTotp(
   services: Services,
   p: UserPrincipal,
+  password: string,
+  client: ClientInfo,
 ): Promise<{ secret: string; otpauthUri: string }> {
+  await reauthenticate(services, p, { password }, 'auth.mfa_enroll', client);
   const { db } = services.database;
   const user = (await findUserRecord(db, p.userId))!;
   if (user.totp_enabled === 1)
@@ -299,7 +314,7 @@ export async function activateTotp(
     await replaceRecoveryCodes(
       trx,
       p.userId,
-      codes.map((c) => hashToken(normaliseRecoveryCode(c))),
+      codes.map((c) => services.identity.recoveryCodeHash.hash(normaliseRecoveryCode(c))),
       now,
     );
     await recordAuditIn(services, trx, {
@@ -316,23 +331,46 @@ export async function activateTotp(
   return { recoveryCodes: codes };
 }
 
-async function assertPasswordAndCode(
+/**
+ * Re-checks the password (and, once MFA is active, a fresh code) of a signed-in user before a
+ * security change, rate limited per user and audited when it fails: a stolen session must not
+ * become a password-guessing oracle or a way to take over the second factor.
+ */
+async function reauthenticate(
   services: Services,
-  userId: string,
-  input: { password: string; totp: string },
+  p: UserPrincipal,
+  input: { password: string; totp?: string | undefined },
+  action: string,
+  client: ClientInfo,
 ): Promise<void> {
   const { db } = services.database;
-  const user = (await findUserRecord(db, userId))!;
+  const user = (await findUserRecord(db, p.userId))!;
+  const guard = await services.identity.loginLimiter.beginReauth(p.userId);
+  let problem: AppError | undefined;
   if (!user.password_hash || !(await verifyPassword(user.password_hash, input.password))) {
-    throw new AppError('VALIDATION_FAILED', 'The password is wrong', {
+    problem = new AppError('VALIDATION_FAILED', 'The password is wrong', {
       errors: [{ pointer: '/body/password', detail: 'is wrong' }],
     });
+  } else if (input.totp !== undefined) {
+    if (user.totp_enabled !== 1 || !user.totp_secret)
+      throw new AppError('CONFLICT', 'Two-factor authentication is not active');
+    const secret = services.identity.secretBox.decryptString(user.totp_secret, `totp:${p.userId}`);
+    const step = verifyTotp(secret, input.totp, Date.now(), user.totp_last_step);
+    if (step === undefined || !(await advanceTotpStep(db, p.userId, step)))
+      problem = new AppError('MFA_INVALID');
   }
-  if (user.totp_enabled !== 1 || !user.totp_secret)
-    throw new AppError('CONFLICT', 'Two-factor authentication is not active');
-  const secret = services.identity.secretBox.decryptString(user.totp_secret, `totp:${userId}`);
-  const step = verifyTotp(secret, input.totp, Date.now(), user.totp_last_step);
-  if (step === undefined || !(await advanceTotpStep(db, userId, step))) throw new AppError('MFA_INVALID');
+  if (!problem) return guard.settle(true);
+  await recordAudit(services, {
+    action,
+    outcome: 'failure',
+    tenantId: p.tenantId,
+    actorType: 'user',
+    actorId: p.userId,
+    ...client,
+    details: { reason: problem.code === 'MFA_INVALID' ? 'wrong code' : 'wrong password' },
+  });
+  await guard.settle(false);
+  throw problem;
 }
 
 export async function disableTotp(
@@ -341,7 +379,7 @@ export async function disableTotp(
   input: { password: string; totp: string },
   client: ClientInfo,
 ): Promise<void> {
-  await assertPasswordAndCode(services, p.userId, input);
+  await reauthenticate(services, p, input, 'auth.mfa_disabled', client);
   const { db } = services.database;
   const now = Date.now();
   await db.transaction().execute(async (trx) => {
@@ -367,7 +405,7 @@ export async function regenerateRecoveryCodes(
   input: { password: string; totp: string },
   client: ClientInfo,
 ): Promise<{ recoveryCodes: string[] }> {
-  await assertPasswordAndCode(services, p.userId, input);
+  await reauthenticate(services, p, input, 'auth.recovery_codes_regenerated', client);
   const codes = newRecoveryCodes();
   const { db } = services.database;
   const now = Date.now();
@@ -375,7 +413,7 @@ export async function regenerateRecoveryCodes(
     await replaceRecoveryCodes(
       trx,
       p.userId,
-      codes.map((c) => hashToken(normaliseRecoveryCode(c))),
+      codes.map((c) => services.identity.recoveryCodeHash.hash(normaliseRecoveryCode(c))),
       now,
     );
     await recordAuditIn(services, trx, {

@@ -10,6 +10,7 @@ import type { Config } from '../config/config.js';
 import { AppError } from '../http/errors/catalogue.js';
 
 const DAY_S = 24 * 3600;
+const REAUTH_FAILURES = 5;
 
 /**
  * Brute-force protection for login, after rate-limiter-flexible's login recipe: consecutive
@@ -21,6 +22,8 @@ const DAY_S = 24 * 3600;
 export class LoginLimiter {
   private readonly pair: RateLimiterAbstract;
   private readonly ip: RateLimiterAbstract;
+  /** Password re-checks of a signed-in user (password change, MFA changes): a stolen session must not become a guessing oracle. */
+  private readonly reauth: RateLimiterAbstract;
 
   constructor(
     private readonly opts: Pick<
@@ -44,6 +47,19 @@ export class LoginLimiter {
       duration: DAY_S,
       blockDuration: DAY_S,
     };
+    const reauthOpts = {
+      keyPrefix: `${prefix}:reauth`,
+      points: REAUTH_FAILURES,
+      duration: 900,
+      blockDuration: 900,
+    };
+    this.reauth = redis
+      ? new RateLimiterRedis({
+          ...reauthOpts,
+          storeClient: redis,
+          insuranceLimiter: new RateLimiterMemory(reauthOpts),
+        })
+      : new RateLimiterMemory(reauthOpts);
     if (redis) {
       this.pair = new RateLimiterRedis({
         ...pairOpts,
@@ -82,6 +98,18 @@ export class LoginLimiter {
     return { key, ipk, pairCount: pair.consumedPoints, ipCount: byIp.consumedPoints };
   }
 
+  async beginReauth(userId: string): Promise<ReauthGuard> {
+    const res = await this.reauth.consume(userId).catch((r: unknown) => settle(r));
+    if (res.consumedPoints > REAUTH_FAILURES) throw blocked(res, 'reauth');
+    return {
+      settle: async (ok) => {
+        if (ok) await this.reauth.reward(userId, 1);
+        else if (res.consumedPoints >= REAUTH_FAILURES)
+          throw blocked(await this.reauth.block(userId, 900), 'reauth');
+      },
+    };
+  }
+
   /** A successful login clears the pair's consecutive count and gives the IP its point back. */
   async succeeded(t: LoginTicket): Promise<void> {
     await Promise.all([this.pair.delete(t.key), this.ip.reward(t.ipk, 1)]);
@@ -102,6 +130,14 @@ export class LoginLimiter {
     if (t.pairCount >= this.opts.loginMaxConsecutiveFailures)
       throw blocked(await this.pair.block(t.key, 3600), 'account');
   }
+}
+
+/**
+ * Guards a password (or code) check for an already signed-in user: at most 5 failures per user in
+ * 15 minutes. Returns a function to call with the outcome.
+ */
+export interface ReauthGuard {
+  settle(ok: boolean): Promise<void>;
 }
 
 export interface LoginTicket {
@@ -137,13 +173,16 @@ function settle(res: unknown): RateLimiterRes {
   throw res;
 }
 
-function blocked(res: RateLimiterRes, scope: 'ip' | 'account'): AppError {
+const BLOCKED: Record<'ip' | 'account' | 'reauth', string> = {
+  ip: 'Too many failed logins from this address; try again later',
+  account: 'Too many failed logins for this account from this address; try again later',
+  reauth: 'Too many wrong passwords or codes; try again in 15 minutes',
+};
+
+function blocked(res: RateLimiterRes, scope: 'ip' | 'account' | 'reauth'): AppError {
   const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-  return new AppError(
-    'RATE_LIMITED',
-    scope === 'ip'
-      ? 'Too many failed logins from this address; try again later'
-      : 'Too many failed logins for this account from this address; try again later',
-    { headers: { 'retry-after': String(retryAfter) }, fields: { limit: `login-${scope}`, retryAfter } },
-  );
+  return new AppError('RATE_LIMITED', BLOCKED[scope], {
+    headers: { 'retry-after': String(retryAfter) },
+    fields: { limit: `login-${scope}`, retryAfter },
+  });
 }

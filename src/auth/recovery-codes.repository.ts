@@ -19,14 +19,14 @@ export async function replaceRecoveryCodes(
 export async function useRecoveryCode(
   db: DbOrTrx,
   userId: string,
-  hash: string,
+  hashes: string[],
   now: number,
 ): Promise<boolean> {
   const r = await db
     .updateTable('recovery_codes')
     .set({ used_at: now })
     .where('user_id', '=', userId)
-    .where('code_hash', '=', hash)
+    .where('code_hash', 'in', hashes)
     .where('used_at', 'is', null)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;

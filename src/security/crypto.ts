@@ -154,3 +154,29 @@ export class Signer {
     return createHmac('sha256', key).update(data).digest('base64url');
   }
 }
+
+/**
+ * Keyed one-way digests for short secrets that must be looked up (recovery codes): unlike a plain
+ * SHA-256, a stolen database alone does not let anyone test guesses offline. Digests carry the key
+ * id; `candidates` covers a previous key during rotation.
+ */
+export class KeyedHash {
+  private readonly keys: { id: string; key: Buffer }[];
+
+  constructor(current: KeyMaterial, previous: readonly KeyMaterial[] = [], purpose = 'keyed-hash') {
+    this.keys = [current, ...previous].map((k) => ({ id: k.id, key: deriveKey(k, `keyed-hash:${purpose}`) }));
+  }
+
+  hash(value: string): string {
+    return this.digest(this.keys[0]!, value);
+  }
+
+  /** Every digest `value` may be stored under (current key first). */
+  candidates(value: string): string[] {
+    return this.keys.map((k) => this.digest(k, value));
+  }
+
+  private digest(k: { id: string; key: Buffer }, value: string): string {
+    return `${k.id}.${createHmac('sha256', k.key).update(value).digest('base64url')}`;
+  }
+}

@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ipKey } from '../src/auth/login-limiter.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { REDIS_URL } from './helpers/env.js';
 import { PASSWORD, seedUser } from './helpers/identity.js';
@@ -56,6 +57,10 @@ describe.each([
 
     const blocked = await attempt(t, ip, email, PASSWORD);
     expect(blocked.statusCode).toBe(429);
+    if (t.services.redis) {
+      // Shared across instances: the counter lives in Redis, not in the in-process fallback.
+      expect(await t.services.redis.exists(`vigil:login:pair:${email}_${ipKey(ip)}`)).toBe(1);
+    }
     // Another address is not affected by this pair's block.
     expect((await attempt(t, freshIp(), email, PASSWORD)).statusCode).toBe(200);
   });

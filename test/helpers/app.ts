@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
@@ -21,6 +22,12 @@ export async function createTestApp(
   const config = testConfig(env);
   const services = createServices(config, opts.logger ?? pino({ level: 'silent' }));
   if (opts.migrate !== false) await migrateToLatest(services.database.db);
+  // Start tests with Redis connected (when it is reachable) so shared counters do not begin in the
+  // in-process fallback and switch over mid-test.
+  const redis = services.redis;
+  if (redis && redis.status !== 'ready') {
+    await once(redis, 'ready', { signal: AbortSignal.timeout(1500) }).catch(() => undefined);
+  }
   const app = await buildApp(services);
   opts.beforeReady?.(app);
   await app.ready();

@@ -70,6 +70,33 @@ describe('API keys', () => {
     expect(unknown.json().errors[0].pointer).toBe('/body/permissions/0');
   });
 
+  it('never outlives its creator’s access', async () => {
+    const owner = await loginAs(t.app, (await seedUser(t.services, { tenant: 'acme', role: 'owner' })).email);
+    const creator = await seedUser(t.services, { tenant: 'acme', role: 'admin' });
+    const cs = await loginAs(t.app, creator.email);
+    const { key } = (await create({ name: 'ops', permissions: ['tenant:read', 'audit:read'] }, cs)).json();
+    const auth = { authorization: `Bearer ${key}` };
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/audit', headers: auth })).statusCode).toBe(200);
+
+    // Demoted to viewer: the key keeps only what a viewer may do.
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/members/${creator.user.id}`,
+      headers: owner.auth,
+      payload: { role: 'viewer' },
+    });
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/audit', headers: auth })).statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/tenant', headers: auth })).statusCode).toBe(
+      200,
+    );
+
+    // Removed from the tenant: the key stops working.
+    await t.app.inject({ method: 'DELETE', url: `/api/v1/members/${creator.user.id}`, headers: owner.auth });
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/tenant', headers: auth })).statusCode).toBe(
+      401,
+    );
+  });
+
   it('stops working when revoked or expired', async () => {
     const { key, apiKey } = (await create({ name: 'short', permissions: ['tenant:read'] })).json();
     const auth = { authorization: `Bearer ${key}` };

@@ -59,7 +59,11 @@ export async function authenticateAccessToken(
   };
 }
 
-/** An integration's API key (`vgl_…`): known, not revoked, not expired; carries its own permission subset. */
+/**
+ * An integration's API key (`vgl_…`): known, not revoked, not expired. It acts with its own
+ * permissions, bounded by what its creator may still do: a key does not outlive its creator's
+ * membership, nor keep permissions the creator has lost by a role change.
+ */
 export async function authenticateApiKey(
   services: Services,
   key: string,
@@ -70,8 +74,17 @@ export async function authenticateApiKey(
   if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) {
     throw invalid('api key unknown, revoked or expired');
   }
+  let permissions = (JSON.parse(row.permissions) as unknown[]).filter(isPermission);
+  if (row.created_by !== null) {
+    const [creatorRole, creator] = await Promise.all([
+      findMembershipRole(db, row.created_by, row.tenant_id),
+      findUserRecord(db, row.created_by),
+    ]);
+    if (!creatorRole || creator?.status !== 'active')
+      throw invalid('api key creator no longer a member or disabled');
+    permissions = permissions.filter((p) => ROLE_PERMISSIONS[creatorRole].has(p));
+  }
   await touchApiKey(db, row.id, now);
-  const permissions = (JSON.parse(row.permissions) as unknown[]).filter(isPermission);
   return { kind: 'api-key', apiKeyId: row.id, tenantId: row.tenant_id, permissions: new Set(permissions) };
 }
 

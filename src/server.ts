@@ -1,7 +1,9 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { issueBootstrapLinkIfEmpty } from './auth/bootstrap.js';
+import { issueBootstrapLinkIfEmpty, SETUP_LINK_FILE } from './auth/bootstrap.js';
 import type { Config } from './config/config.js';
 import { migrateToLatest, pendingMigrations } from './db/migrator.js';
 import { createScheduler } from './jobs/jobs.js';
@@ -94,11 +96,24 @@ export async function startServer(
 
   logger.info({ url, env: config.env, database: config.database.dialect }, 'vigil listening');
   const setupLink = await issueBootstrapLinkIfEmpty(services, url);
-  if (setupLink) {
-    // Printed for the operator at the console; deliberately not a log field that ships elsewhere.
-    process.stdout.write(
-      `\nNo users yet. Create the first administrator within 1 hour at:\n  ${setupLink}\n(or run \`vigil admin create-user\`)\n\n`,
-    );
-  }
+  if (setupLink) announceSetupLink(config, logger, setupLink);
   return { app: running, services, scheduler, url, shutdown };
+}
+
+/**
+ * The setup link is a credential: it goes to a 0600 file in DATA_DIR and, on an interactive
+ * terminal, to the console — never into the log stream, which is usually shipped elsewhere.
+ */
+function announceSetupLink(config: Config, logger: Logger, link: string): void {
+  const file = path.join(config.dataDir, SETUP_LINK_FILE);
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(file, `${link}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  logger.warn(
+    { file },
+    'no users yet: the one-time setup link (valid 1 hour) is in this file; or run `vigil admin create-user`',
+  );
+  if (process.stderr.isTTY) {
+    process.stderr.write(`\nNo users yet. Create the first administrator within 1 hour at:\n  ${link}\n\n`);
+  }
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -91,28 +92,29 @@ describe('graceful shutdown', () => {
     });
     const lines: Record<string, unknown>[] = [];
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    let url: string | undefined;
-    // Log lines are JSON; the first-start setup link is plain text for the operator.
-    const parse = (line: string) =>
-      line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : { text: line };
-    for await (const line of createInterface({ input: child.stdout! })) {
-      const entry = parse(line);
-      lines.push(entry);
-      if (entry.msg === 'vigil listening') {
-        url = entry.url as string;
-        break;
-      }
-    }
-    expect(url).toBeDefined();
+    // One reader for the whole run, so no line is lost between phases.
+    const reader = createInterface({ input: child.stdout! });
+    const closed = new Promise<void>((resolve) => reader.once('close', () => resolve()));
+    const listening = new Promise<string>((resolve) => {
+      reader.on('line', (line) => {
+        const entry = line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : { text: line };
+        lines.push(entry);
+        if (entry.msg === 'vigil listening') resolve(entry.url as string);
+      });
+    });
+    const url = await listening;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     child.kill('SIGTERM');
-    const rest = createInterface({ input: child.stdout! });
-    for await (const line of rest) lines.push(parse(line));
+    await closed;
     expect(await exited).toBe(0);
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'shutdown complete']));
-    // An empty database gets a one-time setup link, never a default account.
-    expect(lines.map((l) => l.text).join('\n')).toMatch(
-      /No users yet[\s\S]*\/setup#token=vot_[A-Za-z0-9_-]{43}/,
-    );
+    // An empty database gets a one-time setup link, never a default account: in a 0600 file, not the log.
+    const notice = lines.find((l) => typeof l.file === 'string' && String(l.msg).startsWith('no users yet'));
+    expect(notice).toBeDefined();
+    const file = String(notice!.file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const link = readFileSync(file, 'utf8').trim();
+    expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/setup#token=vot_[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(lines)).not.toContain(link.split('#token=')[1]);
   });
 });

@@ -17,6 +17,9 @@ import { hashToken, newOpaqueToken } from './tokens.js';
 
 const BOOTSTRAP_TTL_MS = 3600 * 1000;
 
+/** File in DATA_DIR (mode 0600) holding the current one-time setup link. */
+export const SETUP_LINK_FILE = 'setup-link.txt';
+
 /**
  * With no users at all, there are no default accounts to log in with: each start issues a fresh
  * one-time bootstrap link (valid one hour; earlier ones are revoked) for creating the first

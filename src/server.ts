@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -97,6 +97,7 @@ export async function startServer(
   logger.info({ url, env: config.env, database: config.database.dialect }, 'vigil listening');
   const setupLink = await issueBootstrapLinkIfEmpty(services, url);
   if (setupLink) announceSetupLink(config, logger, setupLink);
+  else rmSync(path.join(config.dataDir, SETUP_LINK_FILE), { force: true });
   return { app: running, services, scheduler, url, shutdown };
 }
 

@@ -118,6 +118,31 @@ describe('login, refresh rotation, logout', () => {
     }
   });
 
+  it('does not extend the grace to another client: a replay from elsewhere is reuse', async () => {
+    const { email } = await seedUser(t.services, { tenant: 'acme', role: 'viewer' });
+    const a = await loginAs(t.app, email);
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      payload: { refreshToken: a.refreshToken },
+    });
+    expect(first.statusCode).toBe(200);
+    const thief = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      remoteAddress: '203.0.113.66',
+      payload: { refreshToken: a.refreshToken },
+    });
+    expect(thief.statusCode).toBe(401);
+    // The whole session is revoked, including the legitimate tab's new tokens.
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { authorization: `Bearer ${first.json().accessToken}` },
+    });
+    expect(me.statusCode).toBe(401);
+  });
+
   it('logout ends this session only; logout-all ends every session', async () => {
     const { email } = await seedUser(t.services, { tenant: 'acme', role: 'viewer' });
     const s1 = await loginAs(t.app, email);

@@ -158,7 +158,10 @@ async function handleReuse(
     newest !== undefined &&
     newest.id !== record.id &&
     newest.revoked_at === null &&
-    newest.created_at === record.used_at;
+    newest.created_at === record.used_at &&
+    // Only the same client (a second tab of the same browser) gets the grace; anyone else replaying is reuse.
+    newest.ip === client.ip &&
+    newest.user_agent === (client.userAgent?.slice(0, 512) ?? null);
   if (
     immediatelyPrevious &&
     record.used_at !== null &&
@@ -167,6 +170,19 @@ async function handleReuse(
     // A concurrent tab refreshed with the same token a moment ago: allowed, in the same session.
     const subject = await loadSubject(db, record);
     if (!subject) throw TOKEN_INVALID();
+    await recordAudit(services, {
+      action: 'auth.refresh_grace',
+      outcome: 'success',
+      severity: 'warning',
+      tenantId: record.tenant_id,
+      actorType: 'user',
+      actorId: record.user_id,
+      targetType: 'session',
+      targetId: record.family_id,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      requestId: client.requestId,
+    });
     return issue(
       services,
       db,

@@ -16,6 +16,7 @@ import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
 import type { Services } from './services.js';
 import { adminTenantRoutes, tenantRoutes } from './tenants/tenants.routes.js';
+import { adminUserRoutes } from './users/admin-users.routes.js';
 import { invitationAcceptRoutes, memberRoutes } from './users/members.routes.js';
 import { VERSION } from './version.js';
 
@@ -78,6 +79,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(bootstrapRoutes, { prefix: '/api/v1/auth', services });
   await app.register(tenantRoutes, { prefix: '/api/v1', services });
   await app.register(adminTenantRoutes, { prefix: '/api/v1/admin', services });
+  await app.register(adminUserRoutes, { prefix: '/api/v1/admin', services });
   await app.register(memberRoutes, { prefix: '/api/v1', services });
   await app.register(apiKeyRoutes, { prefix: '/api/v1', services });
   await app.register(deviceCredentialRoutes, { prefix: '/api/v1', services });

@@ -185,6 +185,58 @@ describe('platform administration', () => {
   });
 });
 
+describe('disabling users', () => {
+  it('platform admins disable a user everywhere at once, and re-enable them', async () => {
+    const t = await createTestApp();
+    try {
+      const root = await loginAs(
+        t.app,
+        (await seedUser(t.services, { tenant: 'ops', role: 'owner', platformAdmin: true })).email,
+      );
+      const victim = await seedUser(t.services, { tenant: 'ops', role: 'operator' });
+      const vs = await loginAs(t.app, victim.email);
+      const found = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/admin/users?email=${victim.email}`,
+        headers: root.auth,
+      });
+      expect(found.json()).toMatchObject({ id: victim.user.id, status: 'active' });
+      const set = (status: string) =>
+        t.app.inject({
+          method: 'PATCH',
+          url: `/api/v1/admin/users/${victim.user.id}`,
+          headers: root.auth,
+          payload: { status },
+        });
+
+      expect((await set('disabled')).json().status).toBe('disabled');
+      expect(
+        (await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: vs.auth })).statusCode,
+      ).toBe(401);
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: victim.email, password: PASSWORD },
+      });
+      expect(login.statusCode).toBe(401);
+
+      expect((await set('active')).json().status).toBe('active');
+      await loginAs(t.app, victim.email);
+      expect((await set('suspended')).statusCode).toBe(400);
+      const me = (await t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: root.auth })).json();
+      const self = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/admin/users/${me.user.id}`,
+        headers: root.auth,
+        payload: { status: 'disabled' },
+      });
+      expect(self.statusCode).toBe(409);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('first start', () => {
   it('offers a one-time bootstrap link only while there are no users', async () => {
     const t = await createTestApp();

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditChain } from '../src/audit/audit.chain.js';
-import { appendAudit, verifyAuditChain } from '../src/audit/audit.repository.js';
+import {
+  appendAudit,
+  auditHead,
+  checkpointPresent,
+  verifyAuditChain,
+} from '../src/audit/audit.repository.js';
 import { toKeyMaterial } from '../src/security/crypto.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './helpers/databases.js';
@@ -39,7 +44,11 @@ describe.each(DIALECTS)('audit chain on %s', (dialect) => {
 
   it('verifies an untouched chain', async () => {
     const { chain, db } = await withEvents();
-    expect(await verifyAuditChain(db, chain)).toEqual({ ok: true, rows: 5 });
+    expect(await verifyAuditChain(db, chain)).toEqual({
+      ok: true,
+      rows: 5,
+      head: { seq: 5, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
   });
 
   it('detects an edited row', async () => {
@@ -60,6 +69,18 @@ describe.each(DIALECTS)('audit chain on %s', (dialect) => {
       seq: 2,
       problem: expect.stringMatching(/row 2 is missing/),
     });
+  });
+
+  it('detects rows cut off the end against a checkpoint taken earlier', async () => {
+    const { chain, db } = await withEvents();
+    const head = (await auditHead(db))!;
+    expect(head.seq).toBe(5);
+    expect(await checkpointPresent(db, head)).toBe(true);
+    await db.deleteFrom('audit_log').where('seq', '>=', 4).execute();
+    // The remaining chain is internally consistent…
+    expect(await verifyAuditChain(db, chain)).toMatchObject({ ok: true, rows: 3 });
+    // …but the recorded checkpoint is gone.
+    expect(await checkpointPresent(db, head)).toBe(false);
   });
 
   it('detects a row re-hashed by someone without the key', async () => {
@@ -86,7 +107,7 @@ describe.each(DIALECTS)('audit chain on %s', (dialect) => {
           ),
       ),
     );
-    expect(await verifyAuditChain(db, chain)).toEqual({ ok: true, rows: 25 });
+    expect(await verifyAuditChain(db, chain)).toMatchObject({ ok: true, rows: 25 });
   });
 });
 

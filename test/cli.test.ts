@@ -157,7 +157,13 @@ describe('vigil CLI', () => {
       ).code,
     ).toBe(1);
 
-    expect(vigil(['audit', 'verify'], env).stdout).toMatch(/^Audit log intact: 5 row\(s\) verified\./);
+    const verified = vigil(['audit', 'verify'], env).stdout;
+    expect(verified).toMatch(/^Audit log intact: 5 row\(s\) verified\.\nHead: 5:[0-9a-f]{64}\n$/);
+    const head = verified.split('Head: ')[1]!.trim();
+    expect(vigil(['audit', 'verify', '--checkpoint', head], env).code).toBe(0);
+    const cut = vigil(['audit', 'verify', '--checkpoint', `6:${head.split(':')[1]}`], env);
+    expect(cut).toMatchObject({ code: 1, stderr: expect.stringContaining('checkpoint row 6 is gone') });
+    expect(vigil(['audit', 'verify', '--checkpoint', 'nonsense'], env).code).toBe(1);
   });
 
   it('unknown commands fail with usage', () => {

@@ -94,7 +94,7 @@ function toEntry(r: Selectable<AuditLogTable>): AuditEntry {
 }
 
 export type ChainVerdict =
-  | { readonly ok: true; readonly rows: number }
+  | { readonly ok: true; readonly rows: number; readonly head: { seq: number; hash: string } | null }
   | { readonly ok: false; readonly rows: number; readonly seq: number; readonly problem: string };
 
 /** Walks the whole chain in order and reports the first row that is edited, missing or out of place. */
@@ -110,7 +110,8 @@ export async function verifyAuditChain(db: Db, chain: AuditChain, batch = 1000):
       .orderBy('seq')
       .limit(batch)
       .execute();
-    if (page.length === 0) return { ok: true, rows };
+    if (page.length === 0)
+      return { ok: true, rows, head: rows === 0 ? null : { seq: expectedSeq - 1, hash: prevHash } };
     for (const r of page) {
       const seq = Number(r.seq);
       if (seq !== expectedSeq) {
@@ -145,4 +146,25 @@ export async function verifyAuditChain(db: Db, chain: AuditChain, batch = 1000):
       rows++;
     }
   }
+}
+
+/** The newest row's position and hash: record it outside the database to detect later truncation. */
+export async function auditHead(db: Db): Promise<{ seq: number; hash: string } | null> {
+  const row = await db
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { seq: Number(row.seq), hash: row.hash } : null;
+}
+
+/** Whether a checkpoint taken earlier is still in the chain (rows deleted from the end remove it). */
+export async function checkpointPresent(db: Db, checkpoint: { seq: number; hash: string }): Promise<boolean> {
+  const row = await db
+    .selectFrom('audit_log')
+    .select('hash')
+    .where('seq', '=', checkpoint.seq)
+    .executeTakeFirst();
+  return row?.hash === checkpoint.hash;
 }

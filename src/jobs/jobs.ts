@@ -1,3 +1,4 @@
+import { auditCheckpointJob } from '../audit/audit-checkpoint.job.js';
 import type { Services } from '../services.js';
 import type { JobDefinition } from './job.js';
 import { jobRunsPruneJob } from './job-runs-prune.job.js';
@@ -6,7 +7,7 @@ import { Scheduler, type SchedulerOptions } from './scheduler.js';
 
 /** Every background job of the application. Features add theirs here. */
 export function applicationJobs(services: Services): JobDefinition[] {
-  return [jobRunsPruneJob(services.config.jobs.runRetentionDays)];
+  return [jobRunsPruneJob(services.config.jobs.runRetentionDays), auditCheckpointJob];
 }
 
 export function createScheduler(

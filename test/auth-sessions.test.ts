@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../src/audit/audit.repository.js';
-import { createTestApp, type TestApp } from './helpers/app.js';
+import { createTestApp, createTestAppOn, type TestApp } from './helpers/app.js';
+import { DIALECTS } from './helpers/databases.js';
 import { loginAs, PASSWORD, seedUser } from './helpers/identity.js';
 
-describe('login, refresh rotation, logout', () => {
+describe.each(DIALECTS)('login, refresh rotation, logout on %s', (dialect) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestAppOn(dialect);
   });
   afterAll(() => t.close());
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, ROLES, roleHas } from '../src/auth/permissions.js';
-import { createTestApp, type TestApp } from './helpers/app.js';
+import { createTestApp, createTestAppOn, type TestApp } from './helpers/app.js';
+import { DIALECTS } from './helpers/databases.js';
 import { loginAs, type Session, seedUser } from './helpers/identity.js';
 
 /**
@@ -9,7 +10,7 @@ import { loginAs, type Session, seedUser } from './helpers/identity.js';
  * route that takes an id must get a factory here (the test fails until it does), and every
  * route's declared permission is checked against every role.
  */
-describe('authorization across the route table', () => {
+describe.each(DIALECTS)('authorization across the route table on %s', (dialect) => {
   let t: TestApp;
   let ownerA: Session;
   let ownerB: Session;
@@ -17,7 +18,7 @@ describe('authorization across the route table', () => {
   let memberB: string;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestAppOn(dialect);
     const a = await seedUser(t.services, { tenant: 'tenant-a', role: 'owner' });
     const b = await seedUser(t.services, { tenant: 'tenant-b', role: 'owner' });
     ownerA = await loginAs(t.app, a.email);

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueBootstrapLinkIfEmpty } from '../src/auth/bootstrap.js';
-import { createTestApp, type TestApp } from './helpers/app.js';
+import { createTestApp, createTestAppOn, type TestApp } from './helpers/app.js';
+import { DIALECTS } from './helpers/databases.js';
 import { loginAs, PASSWORD, type Session, seedUser } from './helpers/identity.js';
 
-describe('invitations and members', () => {
+describe.each(DIALECTS)('invitations and members on %s', (dialect) => {
   let t: TestApp;
   let owner: Session;
   let admin: Session;
   beforeAll(async () => {
-    t = await createTestApp({ PUBLIC_URL: 'https://vigil.example.com' });
+    t = await createTestAppOn(dialect, { PUBLIC_URL: 'https://vigil.example.com' });
     owner = await loginAs(t.app, (await seedUser(t.services, { tenant: 'acme', role: 'owner' })).email);
     admin = await loginAs(t.app, (await seedUser(t.services, { tenant: 'acme', role: 'admin' })).email);
   });

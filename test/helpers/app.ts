@@ -3,8 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config/config.js';
+import type { Dialect } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
 import { closeServices, createServices, type Services } from '../../src/services.js';
+import { createTestDatabase } from './databases.js';
 import { testConfig } from './env.js';
 
 export interface TestApp {
@@ -38,6 +40,23 @@ export async function createTestApp(
     close: async () => {
       await app.close();
       await closeServices(services);
+    },
+  };
+}
+
+/** The same, over a fresh isolated database of the given dialect (dropped on close). */
+export async function createTestAppOn(
+  dialect: Dialect,
+  env: Record<string, string | undefined> = {},
+  opts: Parameters<typeof createTestApp>[1] = {},
+): Promise<TestApp> {
+  const db = await createTestDatabase(dialect);
+  const t = await createTestApp({ DATABASE_URL: db.url, ...env }, opts);
+  return {
+    ...t,
+    close: async () => {
+      await t.close();
+      await db.drop();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, ROLES, roleHas } from '../src/auth/permissions.js';
-import { createTestApp, createTestAppOn, type TestApp } from './helpers/app.js';
+import { createTestAppOn, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/databases.js';
 import { loginAs, type Session, seedUser } from './helpers/identity.js';
 

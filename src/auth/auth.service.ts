@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { recordAudit, recordAuditIn } from '../audit/audit.service.js';
 import type { AuditEvent } from '../audit/audit.types.js';
+import type { DbOrTrx } from '../db/database.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
 import { findTenant } from '../tenants/tenants.repository.js';
@@ -42,6 +43,26 @@ export interface LoginResult extends TokenPair {
 }
 
 type Client = ClientInfo & { ip: string };
+
+/** A signed-in user's successful change to their own account. */
+function selfEvent(
+  p: UserPrincipal,
+  action: string,
+  client: ClientInfo,
+  extra: Partial<AuditEvent> = {},
+): AuditEvent {
+  return {
+    action,
+    outcome: 'success',
+    tenantId: p.tenantId,
+    actorType: 'user',
+    actorId: p.userId,
+    targetType: 'user',
+    targetId: p.userId,
+    ...client,
+    ...extra,
+  };
+}
 
 function loginAudit(client: ClientInfo, e: Omit<AuditEvent, 'ip' | 'userAgent' | 'requestId'>): AuditEvent {
   return { ...e, ip: client.ip, userAgent: client.userAgent, requestId: client.requestId };
@@ -199,50 +220,30 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string },
   client: ClientInfo,
 ): Promise<void> {
-  const { db } = services.database;
-  const user = await findUserRecord(db, p.userId);
-  const guard = await services.identity.loginLimiter.beginReauth(p.userId);
-  const currentOk = Boolean(
-    user?.password_hash && (await verifyPassword(user.password_hash, input.currentPassword)),
+  await reauthenticate(
+    services,
+    p,
+    { password: input.currentPassword },
+    'auth.password_change',
+    client,
+    '/body/currentPassword',
   );
-  if (!user || !currentOk) {
-    await guard.settle(false);
-    await recordAudit(services, {
-      action: 'auth.password_change',
-      outcome: 'failure',
-      tenantId: p.tenantId,
-      actorType: 'user',
-      actorId: p.userId,
-      ...client,
-      details: { reason: 'wrong current password' },
-    });
-    throw new AppError('VALIDATION_FAILED', 'The current password is wrong', {
-      errors: [{ pointer: '/body/currentPassword', detail: 'is wrong' }],
-    });
-  }
-  await guard.settle(true);
   if (input.newPassword === input.currentPassword) {
     throw new AppError('VALIDATION_FAILED', 'The new password is the current one', {
       errors: [{ pointer: '/body/newPassword', detail: 'must differ from the current password' }],
     });
   }
-  assertPasswordAcceptable(input.newPassword, user.email, '/body/newPassword');
+  assertPasswordAcceptable(input.newPassword, p.email, '/body/newPassword');
   const hash = await hashPassword(input.newPassword);
   const now = Date.now();
-  await db.transaction().execute(async (trx) => {
+  await services.database.db.transaction().execute(async (trx) => {
     await updateUser(trx, p.userId, { password_hash: hash, password_changed_at: now, now });
     const revoked = await revokeUserSessions(trx, p.userId, 'password changed', now, p.sessionId);
-    await recordAuditIn(services, trx, {
-      action: 'auth.password_change',
-      outcome: 'success',
-      tenantId: p.tenantId,
-      actorType: 'user',
-      actorId: p.userId,
-      targetType: 'user',
-      targetId: p.userId,
-      ...client,
-      details: { otherSessionsRevoked: revoked },
-    });
+    await recordAuditIn(
+      services,
+      trx,
+      selfEvent(p, 'auth.password_change', client, { details: { otherSessionsRevoked: revoked } }),
+    );
   });
 }
 
@@ -261,6 +262,19 @@ const RECOVERY_CODES = 10;
 
 function normaliseRecoveryCode(code: string): string {
   return code.replace(/[\s-]/g, '').toLowerCase();
+}
+
+/** Replaces a user's recovery codes with fresh ones, stored as keyed digests; returns them (shown once). */
+async function storeNewRecoveryCodes(
+  services: Services,
+  trx: DbOrTrx,
+  userId: string,
+  now: number,
+): Promise<string[]> {
+  const codes = newRecoveryCodes();
+  const digests = codes.map((c) => services.identity.recoveryCodeHash.hash(normaliseRecoveryCode(c)));
+  await replaceRecoveryCodes(trx, userId, digests, now);
+  return codes;
 }
 
 /** 80 random bits each, base32 in four groups (`abcd-efgh-ijkl-mnop`): easy to copy, infeasible to guess. */
@@ -308,25 +322,11 @@ export async function activateTotp(
   const secret = services.identity.secretBox.decryptString(user.totp_secret, `totp:${p.userId}`);
   const step = verifyTotp(secret, code, now, user.totp_last_step);
   if (step === undefined) throw new AppError('MFA_INVALID');
-  const codes = newRecoveryCodes();
-  await db.transaction().execute(async (trx) => {
+  const codes = await db.transaction().execute(async (trx) => {
     await updateUser(trx, p.userId, { totp_enabled: 1, totp_last_step: step, now });
-    await replaceRecoveryCodes(
-      trx,
-      p.userId,
-      codes.map((c) => services.identity.recoveryCodeHash.hash(normaliseRecoveryCode(c))),
-      now,
-    );
-    await recordAuditIn(services, trx, {
-      action: 'auth.mfa_enabled',
-      outcome: 'success',
-      tenantId: p.tenantId,
-      actorType: 'user',
-      actorId: p.userId,
-      targetType: 'user',
-      targetId: p.userId,
-      ...client,
-    });
+    const fresh = await storeNewRecoveryCodes(services, trx, p.userId, now);
+    await recordAuditIn(services, trx, selfEvent(p, 'auth.mfa_enabled', client));
+    return fresh;
   });
   return { recoveryCodes: codes };
 }
@@ -342,6 +342,7 @@ async function reauthenticate(
   input: { password: string; totp?: string | undefined },
   action: string,
   client: ClientInfo,
+  passwordPointer = '/body/password',
 ): Promise<void> {
   const { db } = services.database;
   const user = (await findUserRecord(db, p.userId))!;
@@ -349,7 +350,7 @@ async function reauthenticate(
   let problem: AppError | undefined;
   if (!user.password_hash || !(await verifyPassword(user.password_hash, input.password))) {
     problem = new AppError('VALIDATION_FAILED', 'The password is wrong', {
-      errors: [{ pointer: '/body/password', detail: 'is wrong' }],
+      errors: [{ pointer: passwordPointer, detail: 'is wrong' }],
     });
   } else if (input.totp !== undefined) {
     if (user.totp_enabled !== 1 || !user.totp_secret)
@@ -360,15 +361,13 @@ async function reauthenticate(
       problem = new AppError('MFA_INVALID');
   }
   if (!problem) return guard.settle(true);
-  await recordAudit(services, {
-    action,
-    outcome: 'failure',
-    tenantId: p.tenantId,
-    actorType: 'user',
-    actorId: p.userId,
-    ...client,
-    details: { reason: problem.code === 'MFA_INVALID' ? 'wrong code' : 'wrong password' },
-  });
+  await recordAudit(
+    services,
+    selfEvent(p, action, client, {
+      outcome: 'failure',
+      details: { reason: problem.code === 'MFA_INVALID' ? 'wrong code' : 'wrong password' },
+    }),
+  );
   await guard.settle(false);
   throw problem;
 }
@@ -385,17 +384,7 @@ export async function disableTotp(
   await db.transaction().execute(async (trx) => {
     await updateUser(trx, p.userId, { totp_enabled: 0, totp_secret: null, totp_last_step: null, now });
     await replaceRecoveryCodes(trx, p.userId, [], now);
-    await recordAuditIn(services, trx, {
-      action: 'auth.mfa_disabled',
-      outcome: 'success',
-      severity: 'warning',
-      tenantId: p.tenantId,
-      actorType: 'user',
-      actorId: p.userId,
-      targetType: 'user',
-      targetId: p.userId,
-      ...client,
-    });
+    await recordAuditIn(services, trx, selfEvent(p, 'auth.mfa_disabled', client, { severity: 'warning' }));
   });
 }
 
@@ -406,26 +395,12 @@ export async function regenerateRecoveryCodes(
   client: ClientInfo,
 ): Promise<{ recoveryCodes: string[] }> {
   await reauthenticate(services, p, input, 'auth.recovery_codes_regenerated', client);
-  const codes = newRecoveryCodes();
   const { db } = services.database;
   const now = Date.now();
-  await db.transaction().execute(async (trx) => {
-    await replaceRecoveryCodes(
-      trx,
-      p.userId,
-      codes.map((c) => services.identity.recoveryCodeHash.hash(normaliseRecoveryCode(c))),
-      now,
-    );
-    await recordAuditIn(services, trx, {
-      action: 'auth.recovery_codes_regenerated',
-      outcome: 'success',
-      tenantId: p.tenantId,
-      actorType: 'user',
-      actorId: p.userId,
-      targetType: 'user',
-      targetId: p.userId,
-      ...client,
-    });
+  const codes = await db.transaction().execute(async (trx) => {
+    const fresh = await storeNewRecoveryCodes(services, trx, p.userId, now);
+    await recordAuditIn(services, trx, selfEvent(p, 'auth.recovery_codes_regenerated', client));
+    return fresh;
   });
   return { recoveryCodes: codes };
 }

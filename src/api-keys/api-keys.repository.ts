@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { isPermission, type Permission } from '../auth/permissions.js';
 import type { DbOrTrx } from '../db/database.js';
 import type { ApiKeysTable } from '../db/schema.js';
+import { dateOrNull } from '../db/time.js';
 
 export interface ApiKey {
   readonly id: string;
@@ -16,8 +17,6 @@ export interface ApiKey {
   readonly revokedAt: Date | null;
 }
 
-const date = (ms: number | null) => (ms === null ? null : new Date(ms));
-
 export function toApiKey(r: Selectable<ApiKeysTable>): ApiKey {
   return {
     id: r.id,
@@ -26,9 +25,9 @@ export function toApiKey(r: Selectable<ApiKeysTable>): ApiKey {
     permissions: (JSON.parse(r.permissions) as unknown[]).filter(isPermission),
     createdBy: r.created_by,
     createdAt: new Date(r.created_at),
-    expiresAt: date(r.expires_at),
-    lastUsedAt: date(r.last_used_at),
-    revokedAt: date(r.revoked_at),
+    expiresAt: dateOrNull(r.expires_at),
+    lastUsedAt: dateOrNull(r.last_used_at),
+    revokedAt: dateOrNull(r.revoked_at),
   };
 }
 

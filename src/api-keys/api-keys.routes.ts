@@ -7,6 +7,7 @@ import { userOf } from '../auth/auth.routes.js';
 import { PermissionSchema, Uuid } from '../auth/auth.schemas.js';
 import { hashToken, newOpaqueToken } from '../auth/tokens.js';
 import { AppError } from '../http/errors/catalogue.js';
+import { isoOrNull } from '../http/present.js';
 import type { Services } from '../services.js';
 import { type ApiKey, findApiKey, insertApiKey, listApiKeys, revokeApiKey } from './api-keys.repository.js';
 
@@ -22,14 +23,13 @@ const ApiKeySchema = Type.Object({
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
 const present = (k: ApiKey) => ({
   ...k,
   permissions: [...k.permissions],
   createdAt: k.createdAt.toISOString(),
-  expiresAt: iso(k.expiresAt),
-  lastUsedAt: iso(k.lastUsedAt),
-  revokedAt: iso(k.revokedAt),
+  expiresAt: isoOrNull(k.expiresAt),
+  lastUsedAt: isoOrNull(k.lastUsedAt),
+  revokedAt: isoOrNull(k.revokedAt),
 });
 
 /** API keys for integrations: a subset of the creator's permissions, shown once, stored hashed. */

@@ -115,20 +115,27 @@ export async function refreshSession(
   }
   return db.transaction().execute(async (trx) => {
     if (!(await claimRefreshToken(trx, record.id, now))) throw TOKEN_INVALID();
-    return issue(
-      services,
-      trx,
-      {
-        userId: record.user_id,
-        tenantId: record.tenant_id,
-        familyId: record.family_id,
-        absoluteExpiresAt: record.absolute_expires_at,
-        mfaPending: subject.mfaPending,
-      },
-      client,
-      now,
-    );
+    return issueInFamily(services, trx, record, subject.mfaPending, client, now);
   });
+}
+
+/** The next pair of an existing session (same family, same absolute expiry). */
+function issueInFamily(
+  services: Services,
+  db: DbOrTrx,
+  record: RefreshTokenRecord,
+  mfaPending: boolean,
+  client: ClientInfo,
+  now: number,
+): Promise<TokenPair> {
+  const session = {
+    userId: record.user_id,
+    tenantId: record.tenant_id,
+    familyId: record.family_id,
+    absoluteExpiresAt: record.absolute_expires_at,
+    mfaPending,
+  };
+  return issue(services, db, session, client, now);
 }
 
 /** The session's user as it is now: undefined if disabled, deleted or no longer a member. */
@@ -183,19 +190,7 @@ async function handleReuse(
       userAgent: client.userAgent,
       requestId: client.requestId,
     });
-    return issue(
-      services,
-      db,
-      {
-        userId: record.user_id,
-        tenantId: record.tenant_id,
-        familyId: record.family_id,
-        absoluteExpiresAt: record.absolute_expires_at,
-        mfaPending: subject.mfaPending,
-      },
-      client,
-      now,
-    );
+    return issueInFamily(services, db, record, subject.mfaPending, client, now);
   }
   const revoked = await revokeFamily(db, record.family_id, 'refresh token reuse', now);
   await recordAudit(services, {

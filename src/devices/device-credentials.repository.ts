@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import type { DeviceCredentialsTable } from '../db/schema.js';
+import { dateOrNull } from '../db/time.js';
 
 export interface DeviceCredential {
   readonly id: string;
@@ -13,8 +14,6 @@ export interface DeviceCredential {
   readonly revokedAt: Date | null;
 }
 
-const date = (ms: number | null) => (ms === null ? null : new Date(ms));
-
 export function toDeviceCredential(r: Selectable<DeviceCredentialsTable>): DeviceCredential {
   return {
     id: r.id,
@@ -22,9 +21,9 @@ export function toDeviceCredential(r: Selectable<DeviceCredentialsTable>): Devic
     prefix: r.prefix,
     createdBy: r.created_by,
     createdAt: new Date(r.created_at),
-    expiresAt: date(r.expires_at),
-    lastUsedAt: date(r.last_used_at),
-    revokedAt: date(r.revoked_at),
+    expiresAt: dateOrNull(r.expires_at),
+    lastUsedAt: dateOrNull(r.last_used_at),
+    revokedAt: dateOrNull(r.revoked_at),
   };
 }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
+import { isoOrNull } from '../http/present.js';
 import type { Services } from '../services.js';
 import {
   type DeviceCredential,
@@ -22,13 +23,12 @@ const CredentialSchema = Type.Object({
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
 const present = (c: DeviceCredential) => ({
   ...c,
   createdAt: c.createdAt.toISOString(),
-  expiresAt: iso(c.expiresAt),
-  lastUsedAt: iso(c.lastUsedAt),
-  revokedAt: iso(c.revokedAt),
+  expiresAt: isoOrNull(c.expiresAt),
+  lastUsedAt: isoOrNull(c.lastUsedAt),
+  revokedAt: isoOrNull(c.revokedAt),
 });
 
 const DeviceId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });

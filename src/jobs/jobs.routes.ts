@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../http/errors/catalogue.js';
 import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { isoOrNull } from '../http/present.js';
 import type { Services } from '../services.js';
 import { listRuns } from './job-runs.repository.js';
 
@@ -62,13 +63,12 @@ export async function jobRoutes(base: FastifyInstance, opts: { services: Service
         beforeId,
         limit,
       });
-      const iso = (d: Date | null) => d?.toISOString() ?? null;
       return page(
         runs.map((r) => ({
           ...r,
           scheduledFor: r.scheduledFor.toISOString(),
           startedAt: r.startedAt.toISOString(),
-          finishedAt: iso(r.finishedAt),
+          finishedAt: isoOrNull(r.finishedAt),
         })),
         limit,
         (r) => r.id,

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -108,8 +108,9 @@ export async function startServer(
 function announceSetupLink(config: Config, logger: Logger, link: string): void {
   const file = path.join(config.dataDir, SETUP_LINK_FILE);
   mkdirSync(config.dataDir, { recursive: true });
-  writeFileSync(file, `${link}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // Remove whatever is there (a planted symlink included) and create afresh, private from the start.
+  rmSync(file, { force: true });
+  writeFileSync(file, `${link}\n`, { mode: 0o600, flag: 'wx' });
   logger.warn(
     { file },
     'no users yet: the one-time setup link (valid 1 hour) is in this file; or run `vigil admin create-user`',

@@ -149,6 +149,11 @@ describe('vigil CLI', () => {
       env,
     );
     expect(otherTenant.stdout).toContain('Added existing user ops@water.example.com');
+    const nobody = vigil(
+      ['admin', 'create-user', '--email', 'nobody@water.example.com', '--tenant', 'water', '--existing'],
+      env,
+    );
+    expect(nobody).toMatchObject({ code: 1, stderr: expect.stringContaining('has no account yet') });
     expect(
       vigil(
         ['admin', 'create-user', '--email', 'x@y.example.com', '--tenant', 'Bad Slug', '--password-stdin'],

@@ -84,6 +84,29 @@ describe('TOTP multi-factor authentication', () => {
     ).toBe('INVALID_CREDENTIALS');
   });
 
+  it('limits second-factor guesses per user, from whatever address', async () => {
+    const u = await enrolled();
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: `192.0.2.${10 + i}`,
+        payload: { email: u.email, password: PASSWORD, totp: totpCode(u.secret, u.step + 5 + i) },
+      });
+      codes.push(res.statusCode);
+    }
+    expect(codes).toEqual([401, 401, 401, 401, 401, 429]);
+    // Even the right code waits out the block.
+    const right = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: '192.0.2.99',
+      payload: { email: u.email, password: PASSWORD, totp: totpCode(u.secret, u.step + 1) },
+    });
+    expect(right.statusCode).toBe(429);
+  });
+
   it('accepts each recovery code once', async () => {
     const u = await enrolled();
     const [first, second] = u.recoveryCodes;

@@ -70,6 +70,24 @@ describe.each(DIALECTS)('invitations and members on %s', (dialect) => {
     expect(me.tenants.map((x: { slug: string }) => x.slug).sort()).toEqual(['acme', 'other-utility']);
   });
 
+  it('an invitation dies with its inviter’s standing', async () => {
+    const inviter = await seedUser(t.services, { tenant: 'acme', role: 'admin' });
+    const is = await loginAs(t.app, inviter.email);
+    const { token } = (
+      await invite(is, { email: `pending-${inviter.user.id}@acme.example.com`, role: 'admin' })
+    ).json();
+    const demote = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/members/${inviter.user.id}`,
+      headers: owner.auth,
+      payload: { role: 'operator' },
+    });
+    expect(demote.statusCode).toBe(200);
+    const res = await accept({ token, password: 'Pump-Station-Seven-7' });
+    expect(res.statusCode).toBe(410);
+    expect(res.json().detail).toMatch(/can no longer grant/);
+  });
+
   it('admins cannot invite or promote owners; revoked invitations are dead', async () => {
     expect((await invite(admin, { email: 'boss@acme.example.com', role: 'owner' })).statusCode).toBe(403);
     const { token, invitation } = (

@@ -11,6 +11,7 @@ import {
   findUserRecord,
   findUserRecordByEmail,
   listMembershipsOfUser,
+  lockUserSessions,
   toUser,
   updateUser,
 } from '../users/users.repository.js';
@@ -120,11 +121,18 @@ export async function login(
         'Send the 6-digit code from your authenticator as "totp", or a "recoveryCode"',
       );
     }
+    // Second-factor guesses are limited per user too, whatever address they come from: per-IP
+    // budgets alone would let someone who has the password spread code guesses over many networks.
+    const secondFactor = await limiter.beginReauth(`login-2fa:${user.id}`);
+    const failSecondFactor = async (reason: string) => {
+      await secondFactor.settle(false).catch(() => undefined);
+      return fail(reason, 'MFA_INVALID');
+    };
     if (input.totp) {
       const secret = services.identity.secretBox.decryptString(user.totp_secret!, `totp:${user.id}`);
       const step = verifyTotp(secret, input.totp, now, user.totp_last_step);
       if (step === undefined || !(await advanceTotpStep(db, user.id, step)))
-        throw await fail('wrong or replayed totp', 'MFA_INVALID');
+        throw await failSecondFactor('wrong or replayed totp');
     } else if (
       !(await useRecoveryCode(
         db,
@@ -133,8 +141,9 @@ export async function login(
         now,
       ))
     ) {
-      throw await fail('wrong or used recovery code', 'MFA_INVALID');
+      throw await failSecondFactor('wrong or used recovery code');
     }
+    await secondFactor.settle(true);
   }
 
   const memberships = await listMembershipsOfUser(db, user.id);
@@ -195,6 +204,7 @@ export async function logout(
   const { db } = services.database;
   const now = Date.now();
   return db.transaction().execute(async (trx) => {
+    await lockUserSessions(trx, p.userId);
     const revoked = all
       ? await revokeUserSessions(trx, p.userId, 'logout-all', now)
       : await revokeFamily(trx, p.sessionId, 'logout', now);
@@ -237,6 +247,7 @@ export async function changePassword(
   const hash = await hashPassword(input.newPassword);
   const now = Date.now();
   await services.database.db.transaction().execute(async (trx) => {
+    await lockUserSessions(trx, p.userId);
     await updateUser(trx, p.userId, { password_hash: hash, password_changed_at: now, now });
     const revoked = await revokeUserSessions(trx, p.userId, 'password changed', now, p.sessionId);
     await recordAuditIn(
@@ -353,8 +364,10 @@ async function reauthenticate(
       errors: [{ pointer: passwordPointer, detail: 'is wrong' }],
     });
   } else if (input.totp !== undefined) {
-    if (user.totp_enabled !== 1 || !user.totp_secret)
+    if (user.totp_enabled !== 1 || !user.totp_secret) {
+      await guard.settle(true);
       throw new AppError('CONFLICT', 'Two-factor authentication is not active');
+    }
     const secret = services.identity.secretBox.decryptString(user.totp_secret, `totp:${p.userId}`);
     const step = verifyTotp(secret, input.totp, Date.now(), user.totp_last_step);
     if (step === undefined || !(await advanceTotpStep(db, p.userId, step)))

@@ -74,16 +74,16 @@ export async function authenticateApiKey(
   if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) {
     throw invalid('api key unknown, revoked or expired');
   }
-  let permissions = (JSON.parse(row.permissions) as unknown[]).filter(isPermission);
-  if (row.created_by !== null) {
-    const [creatorRole, creator] = await Promise.all([
-      findMembershipRole(db, row.created_by, row.tenant_id),
-      findUserRecord(db, row.created_by),
-    ]);
-    if (!creatorRole || creator?.status !== 'active')
-      throw invalid('api key creator no longer a member or disabled');
-    permissions = permissions.filter((p) => ROLE_PERMISSIONS[creatorRole].has(p));
-  }
+  const declared = (JSON.parse(row.permissions) as unknown[]).filter(isPermission);
+  // Fail closed: a key with no creator to bound it is not honoured.
+  if (row.created_by === null) throw invalid('api key without a creator');
+  const [creatorRole, creator] = await Promise.all([
+    findMembershipRole(db, row.created_by, row.tenant_id),
+    findUserRecord(db, row.created_by),
+  ]);
+  if (!creatorRole || creator?.status !== 'active')
+    throw invalid('api key creator no longer a member or disabled');
+  const permissions = declared.filter((p) => ROLE_PERMISSIONS[creatorRole].has(p));
   await touchApiKey(db, row.id, now);
   return { kind: 'api-key', apiKeyId: row.id, tenantId: row.tenant_id, permissions: new Set(permissions) };
 }

@@ -4,7 +4,7 @@ import type { DbOrTrx } from '../db/database.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
 import { findTenant } from '../tenants/tenants.repository.js';
-import { findMembershipRole, findUserRecord } from '../users/users.repository.js';
+import { findMembershipRole, findUserRecord, lockUserSessions } from '../users/users.repository.js';
 import { mfaRequiredFor } from './authenticate.js';
 import {
   claimRefreshToken,
@@ -114,6 +114,7 @@ export async function refreshSession(
     throw TOKEN_INVALID();
   }
   return db.transaction().execute(async (trx) => {
+    await lockUserSessions(trx, record.user_id);
     if (!(await claimRefreshToken(trx, record.id, now))) throw TOKEN_INVALID();
     return issueInFamily(services, trx, record, subject.mfaPending, client, now);
   });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { isRole, ROLES } from '../auth/permissions.js';
 import { closeServices } from '../services.js';
 import { findTenant } from '../tenants/tenants.repository.js';
+import { findUserRecordByEmail } from '../users/users.repository.js';
 import { createTenant, createUserInTenant, SLUG } from '../users/users.service.js';
 import { CliError, openMigratedServices } from './context.js';
 
@@ -70,6 +71,12 @@ export function registerAdmin(program: Command): void {
         // An existing account keeps its own password; asking for one would suggest it is set.
         const password = opts.existing ? null : await readPassword(opts.passwordStdin === true);
         const services = await openMigratedServices();
+        if (opts.existing && !(await findUserRecordByEmail(services.database.db, opts.email))) {
+          await closeServices(services);
+          throw new CliError(
+            `${opts.email} has no account yet; run without --existing to create it with a password`,
+          );
+        }
         const actor = {
           actorType: 'system' as const,
           actorId: null,

@@ -7,7 +7,13 @@ import { revokeUserSessions } from '../auth/sessions.repository.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
 import { presentUser } from './user.presenter.js';
-import { findUserRecord, findUserRecordByEmail, toUser, updateUser } from './users.repository.js';
+import {
+  findUserRecord,
+  findUserRecordByEmail,
+  lockUserSessions,
+  toUser,
+  updateUser,
+} from './users.repository.js';
 
 const AdminUserSchema = Type.Object({
   id: Type.String(),
@@ -69,6 +75,7 @@ export async function adminUserRoutes(base: FastifyInstance, opts: { services: S
       await db.transaction().execute(async (trx) => {
         const row = await findUserRecord(trx, id);
         if (!row) throw new AppError('NOT_FOUND', 'No such user');
+        await lockUserSessions(trx, id);
         const now = Date.now();
         await updateUser(trx, id, { status, now });
         const revoked = status === 'disabled' ? await revokeUserSessions(trx, id, 'user disabled', now) : 0;

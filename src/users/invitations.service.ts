@@ -9,7 +9,7 @@ import {
   insertOneTimeToken,
   revokeOneTimeTokens,
 } from '../auth/one-time-tokens.repository.js';
-import { isRole, type Role } from '../auth/permissions.js';
+import { isRole, ROLE_RANK, type Role, roleHas } from '../auth/permissions.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { hashToken, newOpaqueToken } from '../auth/tokens.js';
 import { clientInfo } from '../http/client-info.js';
@@ -17,7 +17,12 @@ import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
 import { assertCanManageRole } from './members.service.js';
 import type { User } from './user.types.js';
-import { findMembershipRole, findUserRecordByEmail, normaliseEmail } from './users.repository.js';
+import {
+  findMembershipRole,
+  findUserRecord,
+  findUserRecordByEmail,
+  normaliseEmail,
+} from './users.repository.js';
 import { createUserInTenant } from './users.service.js';
 
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -130,6 +135,25 @@ async function liveInvitation(services: Services, request: FastifyRequest, token
       details: { reason: record ? 'expired, revoked or used' : 'unknown token' },
     });
     throw new AppError('GONE', 'This invitation is invalid, expired, revoked or already used');
+  }
+  // The invitation is only as good as its inviter's standing now: removed, disabled or demoted
+  // inviters' pending invitations stop working.
+  if (record.created_by !== null) {
+    const [inviterRole, inviter] = await Promise.all([
+      findMembershipRole(services.database.db, record.created_by, record.tenant_id),
+      findUserRecord(services.database.db, record.created_by),
+    ]);
+    if (
+      !inviterRole ||
+      inviter?.status !== 'active' ||
+      !roleHas(inviterRole, 'users:manage') ||
+      ROLE_RANK[record.role] > ROLE_RANK[inviterRole]
+    ) {
+      throw new AppError(
+        'GONE',
+        'This invitation is no longer valid: whoever sent it can no longer grant this role',
+      );
+    }
   }
   return { ...record, role: record.role, tenantId: record.tenant_id, email: record.email };
 }

@@ -238,7 +238,7 @@ export async function invitationAcceptRoutes(
   app.post(
     '/invitations/accept-as-me',
     {
-      config: { auth: 'user', allowMfaPending: true },
+      config: { auth: 'user' },
       schema: {
         tags: ['auth'],
         summary: 'Accept an invitation to your own email with your existing account (logged in)',

@@ -6,7 +6,13 @@ import { revokeTenantSessions } from '../auth/sessions.repository.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
 import type { Member } from './user.types.js';
-import { countOwners, deleteMembership, findMember, setMembershipRole } from './users.repository.js';
+import {
+  countOwners,
+  deleteMembership,
+  findMember,
+  lockUserSessions,
+  setMembershipRole,
+} from './users.repository.js';
 
 /** Nobody grants or touches a role above their own: admins manage up to admin, owners everything. */
 export function assertCanManageRole(actor: UserPrincipal, role: Role): void {
@@ -35,6 +41,7 @@ export async function changeRole(
       throw new AppError('CONFLICT', 'A tenant keeps at least one owner; make someone else owner first');
     }
     if (member.role === role) return member;
+    await lockUserSessions(trx, userId);
     const now = Date.now();
     await setMembershipRole(trx, actor.tenantId, userId, role);
     // A demoted user's live tokens carry no role (it is read per request), but end their sessions anyway.
@@ -65,6 +72,7 @@ export async function removeMember(
     if (member.role === 'owner' && (await countOwners(trx, actor.tenantId)) <= 1) {
       throw new AppError('CONFLICT', 'The last owner cannot be removed');
     }
+    await lockUserSessions(trx, userId);
     const now = Date.now();
     await deleteMembership(trx, actor.tenantId, userId);
     const revoked = await revokeTenantSessions(trx, userId, actor.tenantId, 'membership removed', now);

@@ -1,6 +1,7 @@
 import type { Selectable, Updateable } from 'kysely';
 import type { Role } from '../auth/permissions.js';
 import type { DbOrTrx } from '../db/database.js';
+import { dialectOf } from '../db/dialect.js';
 import type { UsersTable } from '../db/schema.js';
 import { DEFAULT_PREFERENCES, type Member, type Preferences, type User } from './user.types.js';
 
@@ -202,4 +203,14 @@ export async function countOwners(db: DbOrTrx, tenantId: string): Promise<number
     .where('role', '=', 'owner')
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * Serialises session changes of one user on PostgreSQL (a no-op on SQLite, whose single writer
+ * already does): a refresh that inserts a new token and a concurrent "revoke all sessions" must
+ * not interleave, or the new token would escape the revocation under READ COMMITTED.
+ */
+export async function lockUserSessions(trx: DbOrTrx, userId: string): Promise<void> {
+  if (dialectOf(trx) !== 'postgres') return;
+  await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
 }

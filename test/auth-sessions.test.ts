@@ -341,3 +341,43 @@ describe('browser sessions with the refresh token in a cookie', () => {
     }
   });
 });
+
+describe.each(DIALECTS)('concurrent refreshes on %s', (dialect) => {
+  it('one rotation wins; the concurrent one gets the grace branch, and nothing escapes logout-all', async () => {
+    const t = await createTestAppOn(dialect);
+    try {
+      const { email } = await seedUser(t.services, { tenant: 'acme', role: 'viewer' });
+      const a = await loginAs(t.app, email);
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          t.app.inject({
+            method: 'POST',
+            url: '/api/v1/auth/refresh',
+            payload: { refreshToken: a.refreshToken },
+          }),
+        ),
+      );
+      const ok = results.filter((r) => r.statusCode === 200);
+      expect(ok.length).toBeGreaterThanOrEqual(1);
+      for (const r of results) expect([200, 401]).toContain(r.statusCode);
+      // Whatever branches exist, logout-all ends them all.
+      const any = ok[0]!.json();
+      const out = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout-all',
+        headers: { authorization: `Bearer ${any.accessToken}` },
+      });
+      expect(out.statusCode).toBe(204);
+      for (const r of ok) {
+        const again = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/refresh',
+          payload: { refreshToken: r.json().refreshToken },
+        });
+        expect(again.statusCode).toBe(401);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

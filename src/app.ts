@@ -14,6 +14,9 @@ import { registerOpenApi } from './http/openapi.js';
 import { genRequestId, REQUEST_ID_HEADER } from './http/request-id.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
+import { deviceRoutes } from './registry/devices.routes.js';
+import { sensorTypeRoutes } from './registry/sensor-types.routes.js';
+import { sensorRoutes } from './registry/sensors.routes.js';
 import type { Services } from './services.js';
 import { adminTenantRoutes, tenantRoutes } from './tenants/tenants.routes.js';
 import { adminUserRoutes } from './users/admin-users.routes.js';
@@ -83,6 +86,9 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(memberRoutes, { prefix: '/api/v1', services });
   await app.register(apiKeyRoutes, { prefix: '/api/v1', services });
   await app.register(deviceCredentialRoutes, { prefix: '/api/v1', services });
+  await app.register(sensorTypeRoutes, { prefix: '/api/v1', services });
+  await app.register(deviceRoutes, { prefix: '/api/v1', services });
+  await app.register(sensorRoutes, { prefix: '/api/v1', services });
   await app.register(auditRoutes, { prefix: '/api/v1', services });
   await app.register(jobRoutes, { prefix: '/api/v1', services });
 

@@ -148,6 +148,16 @@ describe('device credentials', () => {
 
   const issue = (payload: object) =>
     t.app.inject({ method: 'POST', url: '/api/v1/device-credentials', headers: admin.auth, payload });
+  const device = async (key: string): Promise<string> => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/devices',
+      headers: admin.auth,
+      payload: { key, name: key },
+    });
+    expect(res.statusCode).toBe(201);
+    return res.json().id;
+  };
   const whoami = (token: string) =>
     t.app.inject({
       method: 'GET',
@@ -156,13 +166,14 @@ describe('device credentials', () => {
     });
 
   it('authenticates a device with Authorization: Device, and only for device endpoints', async () => {
-    const res = await issue({ deviceId: 'logger-17' });
+    const logger17 = await device('logger-17');
+    const res = await issue({ deviceId: logger17 });
     expect(res.statusCode).toBe(201);
     const { token, credential } = res.json();
     expect(token).toMatch(/^vdt_/);
     const me = await whoami(token);
     expect(me.statusCode).toBe(200);
-    expect(me.json()).toEqual({ deviceId: 'logger-17', tenantId: expect.any(String) });
+    expect(me.json()).toEqual({ deviceId: logger17, tenantId: expect.any(String) });
     // A device token is no user token and no API key.
     expect(
       (
@@ -189,13 +200,13 @@ describe('device credentials', () => {
     // The shared verifier (for MQTT and other gateways) agrees.
     await expect(authenticateDeviceToken(t.services, token)).resolves.toMatchObject({
       kind: 'device',
-      deviceId: 'logger-17',
+      deviceId: logger17,
     });
     await expect(authenticateDeviceToken(t.services, `${token}x`)).rejects.toThrow();
 
     const list = await t.app.inject({
       method: 'GET',
-      url: '/api/v1/device-credentials?deviceId=logger-17',
+      url: `/api/v1/device-credentials?deviceId=${logger17}`,
       headers: admin.auth,
     });
     expect(list.json().items.map((c: { id: string }) => c.id)).toContain(credential.id);
@@ -203,12 +214,13 @@ describe('device credentials', () => {
   });
 
   it('rotates with a grace period and revokes at once', async () => {
-    const old = (await issue({ deviceId: 'logger-18' })).json();
-    const rotated = (await issue({ deviceId: 'logger-18', rotateGraceS: 0 })).json();
+    const logger18 = await device('logger-18');
+    const old = (await issue({ deviceId: logger18 })).json();
+    const rotated = (await issue({ deviceId: logger18, rotateGraceS: 0 })).json();
     expect((await whoami(rotated.token)).statusCode).toBe(200);
     expect((await whoami(old.token)).statusCode).toBe(401);
 
-    const graced = (await issue({ deviceId: 'logger-18', rotateGraceS: 3600 })).json();
+    const graced = (await issue({ deviceId: logger18, rotateGraceS: 3600 })).json();
     expect((await whoami(rotated.token)).statusCode).toBe(200);
     expect((await whoami(graced.token)).statusCode).toBe(200);
 
@@ -222,6 +234,11 @@ describe('device credentials', () => {
   });
 
   it('validates input', async () => {
+    const unknown = await issue({ deviceId: '00000000-0000-4000-8000-000000000000' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().errors).toEqual([
+      { pointer: '/body/deviceId', detail: 'is not a device of this tenant' },
+    ]);
     const bad = await issue({ deviceId: 'has spaces', extra: 1 });
     expect(bad.statusCode).toBe(400);
     expect(

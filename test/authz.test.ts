@@ -31,6 +31,12 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
   });
   afterAll(() => t.close());
 
+  const createB = async (url: string, payload: object): Promise<string> => {
+    const res = await t.app.inject({ method: 'POST', url, headers: ownerB.auth, payload });
+    if (res.statusCode !== 201) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
+    return res.json().id;
+  };
+
   /** Creates a resource of tenant B for each id-taking route pattern, returning the id to probe with. */
   const factories: Record<string, () => Promise<string>> = {
     '/api/v1/members/:userId': async () => memberB,
@@ -53,19 +59,39 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
       return res.json().apiKey.id;
     },
     '/api/v1/device-credentials/:id': async () => {
+      const deviceId = await createB('/api/v1/devices', { key: `dev-${randomUUID()}`, name: 'pump logger' });
       const res = await t.app.inject({
         method: 'POST',
         url: '/api/v1/device-credentials',
         headers: ownerB.auth,
-        payload: { deviceId: 'pump-7' },
+        payload: { deviceId },
       });
       return res.json().credential.id;
+    },
+    '/api/v1/sensor-types/:id': () =>
+      createB('/api/v1/sensor-types', { key: `t-${randomUUID()}`, name: 'Pressure', unit: 'bar' }),
+    '/api/v1/devices/:id': () => createB('/api/v1/devices', { key: `d-${randomUUID()}`, name: 'Logger' }),
+    '/api/v1/devices/:id/quarantine': () =>
+      createB('/api/v1/devices', { key: `d-${randomUUID()}`, name: 'Logger' }),
+    '/api/v1/devices/:id/release': () =>
+      createB('/api/v1/devices', { key: `d-${randomUUID()}`, name: 'Logger' }),
+    '/api/v1/sensors/:id': async () => {
+      const typeId = await createB('/api/v1/sensor-types', {
+        key: `t-${randomUUID()}`,
+        name: 'Flow',
+        unit: 'l/s',
+      });
+      return createB('/api/v1/sensors', { key: `s-${randomUUID()}`, name: 'Flow 1', typeId });
     },
   };
 
   /** Valid bodies for id-taking writes, so validation cannot answer before the tenant check does. */
   const bodies: Record<string, unknown> = {
     'PATCH /api/v1/members/:userId': { role: 'analyst' },
+    'PATCH /api/v1/sensor-types/:id': { name: 'Renamed by A' },
+    'PATCH /api/v1/devices/:id': { name: 'Renamed by A' },
+    'PATCH /api/v1/sensors/:id': { name: 'Renamed by A' },
+    'POST /api/v1/devices/:id/quarantine': { reason: 'attack' },
   };
 
   it('has a factory for every id-taking route', () => {
@@ -84,7 +110,7 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
         r.url.includes('/:') &&
         r.config.auth !== 'public' &&
         !r.config.platformAdmin &&
-        ['GET', 'PUT', 'PATCH', 'DELETE'].includes(r.method),
+        ['GET', 'PUT', 'PATCH', 'DELETE', 'POST'].includes(r.method),
     );
     for (const route of routes) {
       const id = await factories[route.url]!();
@@ -106,6 +132,8 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
         expect(own.statusCode, `GET ${getUrl} as B after ${route.method} by A`).toBe(200);
         if (route.url === '/api/v1/members/:userId') expect(own.json().role).toBe('viewer');
         if (own.json().revokedAt !== undefined) expect(own.json().revokedAt).toBeNull();
+        expect(own.json().name).not.toBe('Renamed by A');
+        expect(own.json().status).not.toBe('quarantined');
       }
     }
   });

@@ -15,6 +15,9 @@ export interface Database {
   api_keys: ApiKeysTable;
   device_credentials: DeviceCredentialsTable;
   audit_log: AuditLogTable;
+  sensor_types: SensorTypesTable;
+  devices: DevicesTable;
+  sensors: SensorsTable;
 }
 
 /** 0/1 in both dialects. */
@@ -156,4 +159,48 @@ export interface JobRunsTable {
   finished_at: number | null;
   duration_ms: number | null;
   error: string | null;
+}
+
+export interface SensorTypesTable {
+  id: string;
+  tenant_id: string;
+  key: string;
+  name: string;
+  unit: string;
+  valid_min: number | null;
+  valid_max: number | null;
+  expected_interval_s: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type DeviceStatus = 'active' | 'inactive' | 'quarantined';
+
+export interface DevicesTable {
+  id: string;
+  tenant_id: string;
+  key: string;
+  name: string;
+  kind: ColumnType<string, string | undefined, string>;
+  firmware: string | null;
+  status: ColumnType<DeviceStatus, DeviceStatus | undefined, DeviceStatus>;
+  quarantine_reason: string | null;
+  refused_count: ColumnType<number, number | undefined, number>;
+  last_seen_at: number | null;
+  metadata: JsonText;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SensorsTable {
+  id: string;
+  tenant_id: string;
+  key: string;
+  name: string;
+  type_id: string;
+  device_id: string | null;
+  status: ColumnType<'active' | 'inactive', 'active' | 'inactive' | undefined, 'active' | 'inactive'>;
+  metadata: JsonText;
+  created_at: number;
+  updated_at: number;
 }

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
 import { isoOrNull } from '../http/present.js';
+import { findDevice } from '../registry/devices.repository.js';
 import type { Services } from '../services.js';
 import {
   type DeviceCredential,
@@ -31,8 +32,6 @@ const present = (c: DeviceCredential) => ({
   revokedAt: isoOrNull(c.revokedAt),
 });
 
-const DeviceId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' });
-
 /** Device credential store (issue, rotate, list, revoke) and the device's own check of its credential. */
 export async function deviceCredentialRoutes(
   base: FastifyInstance,
@@ -48,7 +47,7 @@ export async function deviceCredentialRoutes(
       config: { auth: 'user', permission: 'devices:credentials' },
       schema: {
         tags,
-        querystring: Type.Object({ deviceId: Type.Optional(DeviceId) }, { additionalProperties: false }),
+        querystring: Type.Object({ deviceId: Type.Optional(Uuid) }, { additionalProperties: false }),
         response: { 200: Type.Object({ items: Type.Array(CredentialSchema) }) },
       },
     },
@@ -90,7 +89,7 @@ export async function deviceCredentialRoutes(
           'Issue a device credential (token shown once); rotateGraceS lets older ones work a while longer',
         body: Type.Object(
           {
-            deviceId: DeviceId,
+            deviceId: Uuid,
             expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
             rotateGraceS: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 24 * 3600 })),
           },
@@ -104,6 +103,11 @@ export async function deviceCredentialRoutes(
       if (expiresAt !== undefined && expiresAt <= Date.now()) {
         throw new AppError('VALIDATION_FAILED', 'Expiry is in the past', {
           errors: [{ pointer: '/body/expiresAt', detail: 'must be in the future' }],
+        });
+      }
+      if (!(await findDevice(services.database.db, request.principal!.tenantId, request.body.deviceId))) {
+        throw new AppError('VALIDATION_FAILED', 'Unknown device', {
+          errors: [{ pointer: '/body/deviceId', detail: 'is not a device of this tenant' }],
         });
       }
       const { credential, token } = await issueDeviceCredential(

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m20261124090000 from './20261124090000_job_runs.js';
 import * as m20261124100000 from './20261124100000_identity.js';
+import * as m20261124110000 from './20261124110000_registry.js';
 
 /**
  * Every migration, by name; Kysely applies them in name order. Listed in code (not read from the
@@ -10,5 +11,6 @@ import * as m20261124100000 from './20261124100000_identity.js';
 export const migrations: Record<string, Migration> = {
   '20261124090000_job_runs': m20261124090000,
   '20261124100000_identity': m20261124100000,
+  '20261124110000_registry': m20261124110000,
   // vigil:migrations-end (keep this line: `vigil migrate create` inserts above it)
 };

@@ -1,0 +1,115 @@
+import { type Selectable, sql, type Updateable } from 'kysely';
+import type { DbOrTrx } from '../db/database.js';
+import type { DeviceStatus, DevicesTable } from '../db/schema.js';
+import { dateOrNull } from '../db/time.js';
+import { likePattern } from './registry.util.js';
+
+export interface Device {
+  readonly id: string;
+  readonly key: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly firmware: string | null;
+  readonly status: DeviceStatus;
+  readonly quarantineReason: string | null;
+  /** Readings refused while quarantined. */
+  readonly refusedCount: number;
+  readonly lastSeenAt: Date | null;
+  readonly metadata: Record<string, unknown>;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+function toDevice(r: Selectable<DevicesTable>): Device {
+  return {
+    id: r.id,
+    key: r.key,
+    name: r.name,
+    kind: r.kind,
+    firmware: r.firmware,
+    status: r.status,
+    quarantineReason: r.quarantine_reason,
+    refusedCount: Number(r.refused_count),
+    lastSeenAt: dateOrNull(r.last_seen_at),
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  };
+}
+
+export async function insertDevice(
+  db: DbOrTrx,
+  row: Omit<Selectable<DevicesTable>, 'status' | 'quarantine_reason' | 'refused_count' | 'last_seen_at'>,
+): Promise<Device> {
+  await db.insertInto('devices').values(row).execute();
+  return toDevice({
+    ...row,
+    status: 'active',
+    quarantine_reason: null,
+    refused_count: 0,
+    last_seen_at: null,
+  });
+}
+
+export async function findDevice(db: DbOrTrx, tenantId: string, id: string): Promise<Device | undefined> {
+  const row = await db
+    .selectFrom('devices')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && toDevice(row);
+}
+
+export async function listDevices(
+  db: DbOrTrx,
+  tenantId: string,
+  f: {
+    afterKey?: string | undefined;
+    q?: string | undefined;
+    status?: DeviceStatus | undefined;
+    limit: number;
+  },
+): Promise<Device[]> {
+  let q = db
+    .selectFrom('devices')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy('key')
+    .limit(f.limit);
+  if (f.afterKey !== undefined) q = q.where('key', '>', f.afterKey);
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.q) {
+    const p = likePattern(f.q);
+    q = q.where(sql<boolean>`(lower(key) like ${p} escape '\\' or lower(name) like ${p} escape '\\')`);
+  }
+  return (await q.execute()).map(toDevice);
+}
+
+export async function updateDevice(
+  db: DbOrTrx,
+  tenantId: string,
+  id: string,
+  patch: Pick<
+    Updateable<DevicesTable>,
+    'name' | 'kind' | 'firmware' | 'metadata' | 'quarantine_reason' | 'status'
+  >,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('devices')
+    .set({ ...patch, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Deletes a device with its credentials; its sensors stay (detached). */
+export async function deleteDevice(db: DbOrTrx, tenantId: string, id: string): Promise<void> {
+  await db
+    .deleteFrom('device_credentials')
+    .where('tenant_id', '=', tenantId)
+    .where('device_id', '=', id)
+    .execute();
+  await db.deleteFrom('devices').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+}

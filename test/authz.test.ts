@@ -71,6 +71,10 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/sensor-types/:id': () =>
       createB('/api/v1/sensor-types', { key: `t-${randomUUID()}`, name: 'Pressure', unit: 'bar' }),
     '/api/v1/devices/:id': () => createB('/api/v1/devices', { key: `d-${randomUUID()}`, name: 'Logger' }),
+    '/api/v1/sites/:id': () =>
+      createB('/api/v1/sites', { key: `z-${randomUUID()}`, name: 'Zone', kind: 'zone' }),
+    '/api/v1/assets/:id': () =>
+      createB('/api/v1/assets', { key: `a-${randomUUID()}`, name: 'Pump', kind: 'pump' }),
     '/api/v1/devices/:id/quarantine': () =>
       createB('/api/v1/devices', { key: `d-${randomUUID()}`, name: 'Logger' }),
     '/api/v1/devices/:id/release': () =>
@@ -90,6 +94,8 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     'PATCH /api/v1/members/:userId': { role: 'analyst' },
     'PATCH /api/v1/sensor-types/:id': { name: 'Renamed by A' },
     'PATCH /api/v1/devices/:id': { name: 'Renamed by A' },
+    'PATCH /api/v1/sites/:id': { name: 'Renamed by A' },
+    'PATCH /api/v1/assets/:id': { name: 'Renamed by A' },
     'PATCH /api/v1/sensors/:id': { name: 'Renamed by A' },
     'POST /api/v1/devices/:id/quarantine': { reason: 'attack' },
   };

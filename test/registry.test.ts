@@ -145,6 +145,94 @@ describe.each(DIALECTS)('registry on %s', (dialect) => {
     expect((await call('DELETE', `/sensor-types/${type.id}`)).statusCode).toBe(204);
   });
 
+  it('builds a site hierarchy and refuses cycles and deleting parents', async () => {
+    const utility = (
+      await call('POST', '/sites', { key: 'north-water', name: 'North Water', kind: 'utility' })
+    ).json();
+    const zone = (
+      await call('POST', '/sites', {
+        key: 'zone-high',
+        name: 'High zone',
+        kind: 'zone',
+        parentId: utility.id,
+      })
+    ).json();
+    const dma = (
+      await call('POST', '/sites', { key: 'dma-7', name: 'DMA 7', kind: 'dma', parentId: zone.id })
+    ).json();
+    expect(dma.parentId).toBe(zone.id);
+    const roots = (await call('GET', '/sites?parentId=root')).json().items.map((x: { key: string }) => x.key);
+    expect(roots).toContain('north-water');
+    expect(roots).not.toContain('dma-7');
+    expect(
+      (await call('GET', `/sites?parentId=${zone.id}`)).json().items.map((x: { key: string }) => x.key),
+    ).toEqual(['dma-7']);
+    const cycle = await call('PATCH', `/sites/${utility.id}`, { parentId: dma.id });
+    expect(cycle.statusCode).toBe(400);
+    expect(cycle.json().errors[0]).toEqual({
+      pointer: '/body/parentId',
+      detail: 'would make the site its own ancestor',
+    });
+    expect((await call('PATCH', `/sites/${zone.id}`, { parentId: zone.id })).statusCode).toBe(400);
+    expect((await call('DELETE', `/sites/${zone.id}`)).statusCode).toBe(409);
+    expect((await call('POST', '/sites', { key: 'x', name: 'X', kind: 'galaxy' })).statusCode).toBe(400);
+  });
+
+  it('places assets with validated GeoJSON and links sensors to them', async () => {
+    const site = (await call('POST', '/sites', { key: 'plant-1', name: 'Plant', kind: 'plant' })).json();
+    const pump = await call('POST', '/assets', {
+      key: 'pump-3',
+      name: 'Booster pump 3',
+      kind: 'pump',
+      siteId: site.id,
+      geometry: { type: 'Point', coordinates: [4.8952, 52.3702] },
+    });
+    expect(pump.statusCode).toBe(201);
+    expect(pump.json()).toMatchObject({
+      siteId: site.id,
+      geometry: { type: 'Point', coordinates: [4.8952, 52.3702] },
+    });
+    const pipe = await call('POST', '/assets', {
+      key: 'main-1',
+      name: 'Trunk main',
+      kind: 'pipeline',
+      geometry: {
+        type: 'LineString',
+        coordinates: [
+          [4.89, 52.37],
+          [4.9, 52.38],
+        ],
+      },
+    });
+    expect(pipe.statusCode).toBe(201);
+    for (const geometry of [
+      { type: 'Point', coordinates: [200, 10] },
+      { type: 'LineString', coordinates: [[4.89, 52.37]] },
+      { type: 'Polygon', coordinates: [4.89, 52.37] },
+    ]) {
+      const bad = await call('POST', '/assets', { key: 'bad-geo', name: 'x', kind: 'valve', geometry });
+      expect(bad.statusCode, JSON.stringify(geometry)).toBe(400);
+      expect(bad.json().errors[0].pointer).toBe('/body/geometry');
+    }
+    expect((await call('DELETE', `/sites/${site.id}`)).statusCode).toBe(409);
+
+    const type = (
+      await call('POST', '/sensor-types', { key: 'vibration', name: 'Vibration', unit: 'mm/s' })
+    ).json();
+    const sensor = (
+      await call('POST', '/sensors', {
+        key: 'pump-3/vib',
+        name: 'Vib',
+        typeId: type.id,
+        assetId: pump.json().id,
+      })
+    ).json();
+    expect(sensor.assetId).toBe(pump.json().id);
+    expect((await call('GET', `/sensors?assetId=${pump.json().id}`)).json().items).toHaveLength(1);
+    expect((await call('DELETE', `/assets/${pump.json().id}`)).statusCode).toBe(204);
+    expect((await call('GET', `/sensors/${sensor.id}`)).json().assetId).toBeNull();
+  });
+
   it('pages by cursor and searches by key or name', async () => {
     const type = (await call('POST', '/sensor-types', { key: 'level', name: 'Level', unit: 'm' })).json();
     for (let i = 0; i < 5; i++) {

@@ -16,6 +16,8 @@ export interface Database {
   device_credentials: DeviceCredentialsTable;
   audit_log: AuditLogTable;
   sensor_types: SensorTypesTable;
+  sites: SitesTable;
+  assets: AssetsTable;
   devices: DevicesTable;
   sensors: SensorsTable;
 }
@@ -199,7 +201,34 @@ export interface SensorsTable {
   name: string;
   type_id: string;
   device_id: string | null;
+  asset_id: string | null;
   status: ColumnType<'active' | 'inactive', 'active' | 'inactive' | undefined, 'active' | 'inactive'>;
+  metadata: JsonText;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SitesTable {
+  id: string;
+  tenant_id: string;
+  parent_id: string | null;
+  kind: string;
+  key: string;
+  name: string;
+  metadata: JsonText;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AssetsTable {
+  id: string;
+  tenant_id: string;
+  site_id: string | null;
+  kind: string;
+  key: string;
+  name: string;
+  /** GeoJSON geometry as text. */
+  geometry: string | null;
   metadata: JsonText;
   created_at: number;
   updated_at: number;

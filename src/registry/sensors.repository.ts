@@ -9,6 +9,7 @@ export interface Sensor {
   readonly name: string;
   readonly typeId: string;
   readonly deviceId: string | null;
+  readonly assetId: string | null;
   readonly status: 'active' | 'inactive';
   readonly metadata: Record<string, unknown>;
   readonly createdAt: Date;
@@ -22,6 +23,7 @@ function toSensor(r: Selectable<SensorsTable>): Sensor {
     name: r.name,
     typeId: r.type_id,
     deviceId: r.device_id,
+    assetId: r.asset_id,
     status: r.status,
     metadata: JSON.parse(r.metadata) as Record<string, unknown>,
     createdAt: new Date(r.created_at),
@@ -51,6 +53,7 @@ export interface SensorFilter {
   readonly afterKey?: string | undefined;
   readonly q?: string | undefined;
   readonly deviceId?: string | undefined;
+  readonly assetId?: string | undefined;
   readonly typeId?: string | undefined;
   readonly status?: 'active' | 'inactive' | undefined;
   readonly limit: number;
@@ -65,6 +68,7 @@ export async function listSensors(db: DbOrTrx, tenantId: string, f: SensorFilter
     .limit(f.limit);
   if (f.afterKey !== undefined) q = q.where('key', '>', f.afterKey);
   if (f.deviceId) q = q.where('device_id', '=', f.deviceId);
+  if (f.assetId) q = q.where('asset_id', '=', f.assetId);
   if (f.typeId) q = q.where('type_id', '=', f.typeId);
   if (f.status) q = q.where('status', '=', f.status);
   if (f.q) {
@@ -78,7 +82,10 @@ export async function updateSensor(
   db: DbOrTrx,
   tenantId: string,
   id: string,
-  patch: Pick<Updateable<SensorsTable>, 'name' | 'type_id' | 'device_id' | 'status' | 'metadata'>,
+  patch: Pick<
+    Updateable<SensorsTable>,
+    'name' | 'type_id' | 'device_id' | 'asset_id' | 'status' | 'metadata'
+  >,
   now: number,
 ): Promise<void> {
   await db

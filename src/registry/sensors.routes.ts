@@ -6,6 +6,7 @@ import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
 import { page } from '../http/pagination.js';
 import type { Services } from '../services.js';
+import { findAsset } from './assets.repository.js';
 import { findDevice } from './devices.repository.js';
 import { Key, ListQuery, Metadata, Name, strict } from './registry.schemas.js';
 import { afterKey, isUniqueViolation, metadataText } from './registry.util.js';
@@ -25,6 +26,7 @@ const SensorSchema = Type.Object({
   name: Type.String(),
   typeId: Type.String(),
   deviceId: Type.Union([Type.String(), Type.Null()]),
+  assetId: Type.Union([Type.String(), Type.Null()]),
   status: Type.String(),
   metadata: Type.Record(Type.String(), Type.Unknown()),
   createdAt: Type.String({ format: 'date-time' }),
@@ -48,7 +50,11 @@ export async function sensorRoutes(base: FastifyInstance, opts: { services: Serv
   /** Referenced type and device must be the caller's own; another tenant's id reads as missing. */
   const assertRefs = async (
     request: FastifyRequest,
-    refs: { typeId?: string | undefined; deviceId?: string | null | undefined },
+    refs: {
+      typeId?: string | undefined;
+      deviceId?: string | null | undefined;
+      assetId?: string | null | undefined;
+    },
   ) => {
     const tenantId = request.principal!.tenantId;
     const errors = [];
@@ -57,6 +63,9 @@ export async function sensorRoutes(base: FastifyInstance, opts: { services: Serv
     }
     if (refs.deviceId && !(await findDevice(db, tenantId, refs.deviceId))) {
       errors.push({ pointer: '/body/deviceId', detail: 'is not a device of this tenant' });
+    }
+    if (refs.assetId && !(await findAsset(db, tenantId, refs.assetId))) {
+      errors.push({ pointer: '/body/assetId', detail: 'is not an asset of this tenant' });
     }
     if (errors.length > 0) throw new AppError('VALIDATION_FAILED', 'Unknown references', { errors });
   };
@@ -77,6 +86,7 @@ export async function sensorRoutes(base: FastifyInstance, opts: { services: Serv
           {
             ...ListQuery,
             deviceId: Type.Optional(Uuid),
+            assetId: Type.Optional(Uuid),
             typeId: Type.Optional(Uuid),
             status: Type.Optional(Status),
           },
@@ -123,6 +133,7 @@ export async function sensorRoutes(base: FastifyInstance, opts: { services: Serv
             name: Name,
             typeId: Uuid,
             deviceId: Type.Optional(Uuid),
+            assetId: Type.Optional(Uuid),
             metadata: Type.Optional(Metadata),
           },
           strict,
@@ -142,6 +153,7 @@ export async function sensorRoutes(base: FastifyInstance, opts: { services: Serv
           name: b.name,
           type_id: b.typeId,
           device_id: b.deviceId ?? null,
+          asset_id: b.assetId ?? null,
           metadata: metadataText(b.metadata),
           created_at: now,
           updated_at: now,
@@ -166,6 +178,7 @@ export async function sensorRoutes(base: FastifyInstance, opts: { services: Serv
             name: Type.Optional(Name),
             typeId: Type.Optional(Uuid),
             deviceId: Type.Optional(Type.Union([Uuid, Type.Null()])),
+            assetId: Type.Optional(Type.Union([Uuid, Type.Null()])),
             status: Type.Optional(Status),
             metadata: Type.Optional(Metadata),
           },
@@ -186,6 +199,7 @@ export async function sensorRoutes(base: FastifyInstance, opts: { services: Serv
           ...(b.name !== undefined ? { name: b.name } : {}),
           ...(b.typeId !== undefined ? { type_id: b.typeId } : {}),
           ...(b.deviceId !== undefined ? { device_id: b.deviceId } : {}),
+          ...(b.assetId !== undefined ? { asset_id: b.assetId } : {}),
           ...(b.status !== undefined ? { status: b.status } : {}),
           ...(b.metadata !== undefined ? { metadata: metadataText(b.metadata) } : {}),
         },

@@ -16,6 +16,7 @@ import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
 import { assetRoutes } from './registry/assets.routes.js';
 import { deviceRoutes } from './registry/devices.routes.js';
+import { importRoutes } from './registry/import.routes.js';
 import { sensorTypeRoutes } from './registry/sensor-types.routes.js';
 import { sensorRoutes } from './registry/sensors.routes.js';
 import { siteRoutes } from './registry/sites.routes.js';
@@ -93,6 +94,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(assetRoutes, { prefix: '/api/v1', services });
   await app.register(deviceRoutes, { prefix: '/api/v1', services });
   await app.register(sensorRoutes, { prefix: '/api/v1', services });
+  await app.register(importRoutes, { prefix: '/api/v1', services });
   await app.register(auditRoutes, { prefix: '/api/v1', services });
   await app.register(jobRoutes, { prefix: '/api/v1', services });
 

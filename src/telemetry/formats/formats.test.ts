@@ -4,6 +4,7 @@ import { parseLineProtocol, sensorKeyFor } from './line-protocol.js';
 import { parseNative } from './native.js';
 import { parseSenml } from './senml.js';
 
+// JSON.parse turns 1e400 into Infinity, which is what these stand for.
 const NOW = Date.UTC(2026, 10, 24, 10, 0, 0);
 const rows = (b: ReturnType<typeof parseNative>) =>
   Array.from({ length: b.count }, (_, i) => [b.index[i], b.sensor[i], b.ts[i], b.value[i], b.quality[i]]);
@@ -35,7 +36,7 @@ describe('native JSON', () => {
           { sensor: 'ok', value: 1 },
           { value: 1 },
           { sensor: 'x', value: '1.0' },
-          { sensor: 'x', value: 1e400 },
+          { sensor: 'x', value: Number.POSITIVE_INFINITY },
           { sensor: 'x', value: 1, ts: '24/11/2026' },
           { sensor: 'x', value: 1, ts: '2026-11-24T10:00:00' },
           { sensor: 'x', value: 1, quality: 'excellent' },
@@ -96,7 +97,7 @@ describe('SenML (RFC 8428)', () => {
         { n: 'label', vs: 'x' },
         { v: 1 },
         { n: 'ok', v: 1 },
-        { n: 'big', v: 1e400 },
+        { n: 'big', v: Number.POSITIVE_INFINITY },
         5,
       ],
       NOW,

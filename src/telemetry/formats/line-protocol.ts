@@ -49,7 +49,7 @@ function split(text: string, sep: string, quotes: boolean): string[] {
   return out;
 }
 
-const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
+const unescapeLp = (s: string) => s.replace(/\\(.)/g, '$1');
 
 /**
  * InfluxDB line protocol (what Telegraf and other agents write):
@@ -77,14 +77,14 @@ export function parseLineProtocol(
       throw malformed('expected "measurement[,tags] fields [timestamp]"');
     const [series, fieldSet, stamp] = parts as [string, string, string | undefined];
     const [measurementRaw, ...tagParts] = split(series, ',', false);
-    const measurement = unescape(measurementRaw ?? '');
+    const measurement = unescapeLp(measurementRaw ?? '');
     if (measurement === '') throw malformed('missing measurement');
     const tags: [string, string][] = [];
     for (const t of tagParts) {
       const [k, v, extra] = split(t, '=', false);
       if (k === undefined || v === undefined || extra !== undefined || k === '' || v === '')
         throw malformed(`bad tag "${t}"`);
-      tags.push([unescape(k), unescape(v)]);
+      tags.push([unescapeLp(k), unescapeLp(v)]);
     }
     let ts = receivedAt;
     if (stamp !== undefined) {
@@ -94,7 +94,7 @@ export function parseLineProtocol(
     for (const f of split(fieldSet, ',', true)) {
       const eq = f.indexOf('=');
       if (eq <= 0) throw malformed(`bad field "${f}"`);
-      const field = unescape(f.slice(0, eq));
+      const field = unescapeLp(f.slice(0, eq));
       const raw = f.slice(eq + 1);
       const key = sensorKeyFor(measurement, tags, field);
       const i = index++;

@@ -4,7 +4,6 @@ import { parseLineProtocol, sensorKeyFor } from './line-protocol.js';
 import { parseNative } from './native.js';
 import { parseSenml } from './senml.js';
 
-// JSON.parse turns 1e400 into Infinity, which is what these stand for.
 const NOW = Date.UTC(2026, 10, 24, 10, 0, 0);
 const rows = (b: ReturnType<typeof parseNative>) =>
   Array.from({ length: b.count }, (_, i) => [b.index[i], b.sensor[i], b.ts[i], b.value[i], b.quality[i]]);

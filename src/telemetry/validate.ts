@@ -72,7 +72,7 @@ export async function validateBatch(
     const index = batch.index[i]!;
     const ref = batch.sensor[i]!;
     const info = sensors.get(ref);
-    if (!info || !info.active) {
+    if (!info?.active) {
       rejected.push({ index, code: 'UNKNOWN_SENSOR', detail: `no active sensor ${ref} in this tenant` });
       continue;
     }

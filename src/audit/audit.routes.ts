@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../http/errors/catalogue.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { decodeCursor, PageOf, PageQuery, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import { listAudit } from './audit.repository.js';
 import type { AuditEntry } from './audit.types.js';
@@ -38,10 +38,7 @@ const Query = Type.Object(
   { additionalProperties: false },
 );
 
-const ListSchema = Type.Object({
-  items: Type.Array(EntrySchema),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-});
+const ListSchema = PageOf(EntrySchema);
 const present = (e: AuditEntry) => ({ ...e, ts: e.ts.toISOString() });
 
 function parseQuery(q: { cursor?: string; from?: string; to?: string }) {

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { type TSchema, Type } from 'typebox';
 
 /** Opaque cursors: base64url of the last item's sort key, so clients cannot depend on its shape. */
 export function encodeCursor(value: string | number): string {
@@ -28,4 +28,9 @@ export const PageQuery = {
 export function page<T>(items: T[], limit: number, key: (item: T) => string | number) {
   const last = items[items.length - 1];
   return { items, nextCursor: items.length === limit && last !== undefined ? encodeCursor(key(last)) : null };
+}
+
+/** Response schema of a cursor-paginated list of `item`. */
+export function PageOf<T extends TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 }

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../http/errors/catalogue.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { decodeCursor, PageOf, PageQuery, page } from '../http/pagination.js';
 import { isoOrNull } from '../http/present.js';
 import type { Services } from '../services.js';
 import { listRuns } from './job-runs.repository.js';
@@ -42,10 +42,7 @@ export async function jobRoutes(base: FastifyInstance, opts: { services: Service
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(RunSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: PageOf(RunSchema),
         },
       },
     },

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { page } from '../http/pagination.js';
+import { PageOf, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import {
   type Asset,
@@ -16,7 +16,7 @@ import {
 } from './assets.repository.js';
 import { GEOMETRY_TYPES, geometryProblem } from './geojson.js';
 import { Key, ListQuery, Metadata, Name, strict } from './registry.schemas.js';
-import { afterKey, isUniqueViolation, metadataText } from './registry.util.js';
+import { afterKey, conflictOnDuplicate, metadataText } from './registry.util.js';
 import { findSite } from './sites.repository.js';
 
 const AssetKind = Type.Union(
@@ -97,10 +97,7 @@ export async function assetRoutes(base: FastifyInstance, opts: { services: Servi
           strict,
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(AssetSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: PageOf(AssetSchema),
         },
       },
     },
@@ -149,24 +146,23 @@ export async function assetRoutes(base: FastifyInstance, opts: { services: Servi
       const b = request.body;
       await checkRefs(request, b);
       const now = Date.now();
-      try {
-        const asset = await insertAsset(db, {
-          id: randomUUID(),
-          tenant_id: request.principal!.tenantId,
-          site_id: b.siteId ?? null,
-          kind: b.kind,
-          key: b.key,
-          name: b.name,
-          geometry: b.geometry ? JSON.stringify(b.geometry) : null,
-          metadata: metadataText(b.metadata),
-          created_at: now,
-          updated_at: now,
-        });
-        return reply.code(201).send(present(asset));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('CONFLICT', `Asset ${b.key} already exists`);
-        throw err;
-      }
+      const asset = await conflictOnDuplicate(
+        () =>
+          insertAsset(db, {
+            id: randomUUID(),
+            tenant_id: request.principal!.tenantId,
+            site_id: b.siteId ?? null,
+            kind: b.kind,
+            key: b.key,
+            name: b.name,
+            geometry: b.geometry ? JSON.stringify(b.geometry) : null,
+            metadata: metadataText(b.metadata),
+            created_at: now,
+            updated_at: now,
+          }),
+        `Asset ${b.key} already exists`,
+      );
+      return reply.code(201).send(present(asset));
     },
   );
 

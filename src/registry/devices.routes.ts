@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { auditContext, recordAuditIn } from '../audit/audit.service.js';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { page } from '../http/pagination.js';
+import { PageOf, page } from '../http/pagination.js';
 import { isoOrNull } from '../http/present.js';
 import type { Services } from '../services.js';
 import {
@@ -17,7 +17,7 @@ import {
   updateDevice,
 } from './devices.repository.js';
 import { Key, ListQuery, Metadata, Name, strict } from './registry.schemas.js';
-import { afterKey, isUniqueViolation, metadataText } from './registry.util.js';
+import { afterKey, conflictOnDuplicate, metadataText } from './registry.util.js';
 
 const Kind = Type.Union(['logger', 'gateway', 'plc', 'meter', 'other'].map((k) => Type.Literal(k)));
 
@@ -73,10 +73,7 @@ export async function deviceRoutes(base: FastifyInstance, opts: { services: Serv
           strict,
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(DeviceSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: PageOf(DeviceSchema),
         },
       },
     },
@@ -123,23 +120,22 @@ export async function deviceRoutes(base: FastifyInstance, opts: { services: Serv
     async (request, reply) => {
       const b = request.body;
       const now = Date.now();
-      try {
-        const device = await insertDevice(db, {
-          id: randomUUID(),
-          tenant_id: request.principal!.tenantId,
-          key: b.key,
-          name: b.name,
-          kind: b.kind ?? 'logger',
-          firmware: b.firmware ?? null,
-          metadata: metadataText(b.metadata),
-          created_at: now,
-          updated_at: now,
-        });
-        return reply.code(201).send(present(device));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('CONFLICT', `Device ${b.key} already exists`);
-        throw err;
-      }
+      const device = await conflictOnDuplicate(
+        () =>
+          insertDevice(db, {
+            id: randomUUID(),
+            tenant_id: request.principal!.tenantId,
+            key: b.key,
+            name: b.name,
+            kind: b.kind ?? 'logger',
+            firmware: b.firmware ?? null,
+            metadata: metadataText(b.metadata),
+            created_at: now,
+            updated_at: now,
+          }),
+        `Device ${b.key} already exists`,
+      );
+      return reply.code(201).send(present(device));
     },
   );
 

@@ -49,3 +49,13 @@ export function isForeignKeyViolation(err: unknown): boolean {
 export function likePattern(q: string): string {
   return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
+
+/** Runs an insert, turning a duplicate key into 409 CONFLICT with `message`. */
+export async function conflictOnDuplicate<T>(insert: () => Promise<T>, message: string): Promise<T> {
+  try {
+    return await insert();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('CONFLICT', message);
+    throw err;
+  }
+}

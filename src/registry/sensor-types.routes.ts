@@ -4,10 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { page } from '../http/pagination.js';
+import { PageOf, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import { Key, ListQuery, Name, strict } from './registry.schemas.js';
-import { afterKey, isForeignKeyViolation, isUniqueViolation } from './registry.util.js';
+import { afterKey, conflictOnDuplicate, isForeignKeyViolation } from './registry.util.js';
 import {
   deleteSensorType,
   findSensorType,
@@ -70,10 +70,7 @@ export async function sensorTypeRoutes(base: FastifyInstance, opts: { services: 
         tags,
         querystring: Type.Object(ListQuery, strict),
         response: {
-          200: Type.Object({
-            items: Type.Array(SensorTypeSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: PageOf(SensorTypeSchema),
         },
       },
     },
@@ -115,24 +112,23 @@ export async function sensorTypeRoutes(base: FastifyInstance, opts: { services: 
       const b = request.body;
       assertRange(b.validMin, b.validMax);
       const now = Date.now();
-      try {
-        const created = await insertSensorType(db, {
-          id: randomUUID(),
-          tenant_id: request.principal!.tenantId,
-          key: b.key,
-          name: b.name,
-          unit: b.unit,
-          valid_min: b.validMin ?? null,
-          valid_max: b.validMax ?? null,
-          expected_interval_s: b.expectedIntervalS ?? null,
-          created_at: now,
-          updated_at: now,
-        });
-        return reply.code(201).send(present(created));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('CONFLICT', `Sensor type ${b.key} already exists`);
-        throw err;
-      }
+      const created = await conflictOnDuplicate(
+        () =>
+          insertSensorType(db, {
+            id: randomUUID(),
+            tenant_id: request.principal!.tenantId,
+            key: b.key,
+            name: b.name,
+            unit: b.unit,
+            valid_min: b.validMin ?? null,
+            valid_max: b.validMax ?? null,
+            expected_interval_s: b.expectedIntervalS ?? null,
+            created_at: now,
+            updated_at: now,
+          }),
+        `Sensor type ${b.key} already exists`,
+      );
+      return reply.code(201).send(present(created));
     },
   );
 

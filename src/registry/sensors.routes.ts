@@ -4,12 +4,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { page } from '../http/pagination.js';
+import { PageOf, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import { findAsset } from './assets.repository.js';
 import { findDevice } from './devices.repository.js';
 import { Key, ListQuery, Metadata, Name, strict } from './registry.schemas.js';
-import { afterKey, isUniqueViolation, metadataText } from './registry.util.js';
+import { afterKey, conflictOnDuplicate, metadataText } from './registry.util.js';
 import { findSensorType } from './sensor-types.repository.js';
 import {
   deleteSensor,
@@ -93,10 +93,7 @@ export async function sensorRoutes(base: FastifyInstance, opts: { services: Serv
           strict,
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(SensorSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: PageOf(SensorSchema),
         },
       },
     },
@@ -145,24 +142,23 @@ export async function sensorRoutes(base: FastifyInstance, opts: { services: Serv
       const b = request.body;
       await assertRefs(request, b);
       const now = Date.now();
-      try {
-        const sensor = await insertSensor(db, {
-          id: randomUUID(),
-          tenant_id: request.principal!.tenantId,
-          key: b.key,
-          name: b.name,
-          type_id: b.typeId,
-          device_id: b.deviceId ?? null,
-          asset_id: b.assetId ?? null,
-          metadata: metadataText(b.metadata),
-          created_at: now,
-          updated_at: now,
-        });
-        return reply.code(201).send(present(sensor));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('CONFLICT', `Sensor ${b.key} already exists`);
-        throw err;
-      }
+      const sensor = await conflictOnDuplicate(
+        () =>
+          insertSensor(db, {
+            id: randomUUID(),
+            tenant_id: request.principal!.tenantId,
+            key: b.key,
+            name: b.name,
+            type_id: b.typeId,
+            device_id: b.deviceId ?? null,
+            asset_id: b.assetId ?? null,
+            metadata: metadataText(b.metadata),
+            created_at: now,
+            updated_at: now,
+          }),
+        `Sensor ${b.key} already exists`,
+      );
+      return reply.code(201).send(present(sensor));
     },
   );
 

@@ -4,10 +4,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { page } from '../http/pagination.js';
+import { PageOf, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import { Key, ListQuery, Metadata, Name, strict } from './registry.schemas.js';
-import { afterKey, isForeignKeyViolation, isUniqueViolation, metadataText } from './registry.util.js';
+import { afterKey, conflictOnDuplicate, isForeignKeyViolation, metadataText } from './registry.util.js';
 import {
   ancestorIds,
   deleteSite,
@@ -79,10 +79,7 @@ export async function siteRoutes(base: FastifyInstance, opts: { services: Servic
           strict,
         ),
         response: {
-          200: Type.Object({
-            items: Type.Array(SiteSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: PageOf(SiteSchema),
         },
       },
     },
@@ -131,23 +128,22 @@ export async function siteRoutes(base: FastifyInstance, opts: { services: Servic
       const b = request.body;
       if (b.parentId) await assertParent(request, b.parentId);
       const now = Date.now();
-      try {
-        const site = await insertSite(db, {
-          id: randomUUID(),
-          tenant_id: request.principal!.tenantId,
-          parent_id: b.parentId ?? null,
-          kind: b.kind,
-          key: b.key,
-          name: b.name,
-          metadata: metadataText(b.metadata),
-          created_at: now,
-          updated_at: now,
-        });
-        return reply.code(201).send(present(site));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new AppError('CONFLICT', `Site ${b.key} already exists`);
-        throw err;
-      }
+      const site = await conflictOnDuplicate(
+        () =>
+          insertSite(db, {
+            id: randomUUID(),
+            tenant_id: request.principal!.tenantId,
+            parent_id: b.parentId ?? null,
+            kind: b.kind,
+            key: b.key,
+            name: b.name,
+            metadata: metadataText(b.metadata),
+            created_at: now,
+            updated_at: now,
+          }),
+        `Site ${b.key} already exists`,
+      );
+      return reply.code(201).send(present(site));
     },
   );
 

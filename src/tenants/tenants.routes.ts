@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { auditContext, recordAuditIn } from '../audit/audit.service.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { decodeCursor, PageOf, PageQuery, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import { createTenant } from '../users/users.service.js';
 import type { Tenant } from './tenant.types.js';
@@ -86,10 +86,7 @@ export async function adminTenantRoutes(base: FastifyInstance, opts: { services:
         tags,
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
         response: {
-          200: Type.Object({
-            items: Type.Array(TenantSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: PageOf(TenantSchema),
         },
       },
     },

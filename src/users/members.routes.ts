@@ -6,7 +6,7 @@ import { Email, Password, RoleSchema, Uuid } from '../auth/auth.schemas.js';
 import { listInvitations } from '../auth/one-time-tokens.repository.js';
 import { isRole } from '../auth/permissions.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { decodeCursor, PageOf, PageQuery, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import {
   acceptInvitation,
@@ -57,10 +57,7 @@ export async function memberRoutes(base: FastifyInstance, opts: { services: Serv
         tags,
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
         response: {
-          200: Type.Object({
-            items: Type.Array(MemberSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: PageOf(MemberSchema),
         },
       },
     },

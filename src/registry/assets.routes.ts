@@ -15,25 +15,11 @@ import {
   updateAsset,
 } from './assets.repository.js';
 import { GEOMETRY_TYPES, geometryProblem } from './geojson.js';
-import { Key, ListQuery, Metadata, Name, strict } from './registry.schemas.js';
+import { ASSET_KINDS, Key, ListQuery, Metadata, Name, OneOf, strict } from './registry.schemas.js';
 import { afterKey, conflictOnDuplicate, metadataText } from './registry.util.js';
 import { findSite } from './sites.repository.js';
 
-const AssetKind = Type.Union(
-  [
-    'pump',
-    'tank',
-    'reservoir',
-    'valve',
-    'pipeline',
-    'meter',
-    'station',
-    'hydrant',
-    'well',
-    'machine',
-    'other',
-  ].map((k) => Type.Literal(k)),
-);
+const AssetKind = OneOf(ASSET_KINDS);
 
 const Geometry = Type.Object(
   {

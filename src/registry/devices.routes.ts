@@ -16,10 +16,10 @@ import {
   listDevices,
   updateDevice,
 } from './devices.repository.js';
-import { Key, ListQuery, Metadata, Name, strict } from './registry.schemas.js';
+import { DEVICE_KINDS, Key, ListQuery, Metadata, Name, OneOf, strict } from './registry.schemas.js';
 import { afterKey, conflictOnDuplicate, metadataText } from './registry.util.js';
 
-const Kind = Type.Union(['logger', 'gateway', 'plc', 'meter', 'other'].map((k) => Type.Literal(k)));
+const Kind = OneOf(DEVICE_KINDS);
 
 const DeviceSchema = Type.Object({
   id: Type.String(),

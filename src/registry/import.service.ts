@@ -3,27 +3,12 @@ import type { DbOrTrx } from '../db/database.js';
 import { AppError, type FieldError } from '../http/errors/catalogue.js';
 import type { CsvRow } from './csv.js';
 import { GEOMETRY_TYPES, geometryProblem } from './geojson.js';
-import { MAX_METADATA_BYTES } from './registry.schemas.js';
+import { ASSET_KINDS, DEVICE_KINDS, MAX_METADATA_BYTES, SITE_KINDS } from './registry.schemas.js';
 
 export const IMPORT_KINDS = ['sensor-types', 'sites', 'assets', 'devices', 'sensors'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
-const SITE_KINDS = ['utility', 'zone', 'dma', 'site', 'plant', 'area'];
-const ASSET_KINDS = [
-  'pump',
-  'tank',
-  'reservoir',
-  'valve',
-  'pipeline',
-  'meter',
-  'station',
-  'hydrant',
-  'well',
-  'machine',
-  'other',
-];
-const DEVICE_KINDS = ['logger', 'gateway', 'plc', 'meter', 'other'];
 
 type Check = (value: string) => string | undefined;
 interface Column {

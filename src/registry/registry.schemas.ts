@@ -15,3 +15,23 @@ export const ListQuery = {
 };
 
 export const MAX_METADATA_BYTES = 8192;
+
+/** A water utility → pressure zones → district metered areas; plants and areas for industry. */
+export const SITE_KINDS = ['utility', 'zone', 'dma', 'site', 'plant', 'area'];
+export const ASSET_KINDS = [
+  'pump',
+  'tank',
+  'reservoir',
+  'valve',
+  'pipeline',
+  'meter',
+  'station',
+  'hydrant',
+  'well',
+  'machine',
+  'other',
+];
+export const DEVICE_KINDS = ['logger', 'gateway', 'plc', 'meter', 'other'];
+
+/** A string schema that must be one of `values`. */
+export const OneOf = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));

@@ -6,7 +6,7 @@ import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
 import { PageOf, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
-import { Key, ListQuery, Metadata, Name, strict } from './registry.schemas.js';
+import { Key, ListQuery, Metadata, Name, OneOf, SITE_KINDS, strict } from './registry.schemas.js';
 import { afterKey, conflictOnDuplicate, isForeignKeyViolation, metadataText } from './registry.util.js';
 import {
   ancestorIds,
@@ -18,8 +18,7 @@ import {
   updateSite,
 } from './sites.repository.js';
 
-/** A water utility → pressure zones → district metered areas; plants and areas for industry. */
-const SiteKind = Type.Union(['utility', 'zone', 'dma', 'site', 'plant', 'area'].map((k) => Type.Literal(k)));
+const SiteKind = OneOf(SITE_KINDS);
 
 const SiteSchema = Type.Object({
   id: Type.String(),

@@ -7,6 +7,7 @@ import type { Config } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
+import { DbSensorDirectory } from './telemetry/sensor-directory.js';
 
 /** The long-lived resources one process holds; built once and handed to the app, jobs and CLI. */
 export interface Services {
@@ -23,6 +24,8 @@ export interface Services {
     /** Keyed digests of MFA recovery codes. */
     readonly recoveryCodeHash: KeyedHash;
   };
+  /** Cached registry lookup for ingestion; registry writes in this process invalidate it. */
+  readonly sensorDirectory: DbSensorDirectory;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -38,7 +41,7 @@ export function createServices(config: Config, logger: Logger): Services {
     loginLimiter: new LoginLimiter(config.auth, redis),
     recoveryCodeHash: new KeyedHash(secrets.secretKey, secrets.secretKeyPrevious, 'recovery-codes'),
   };
-  return { config, logger, database, redis, identity };
+  return { config, logger, database, redis, identity, sensorDirectory: new DbSensorDirectory(database.db) };
 }
 
 export async function closeServices(services: Services): Promise<void> {

@@ -74,6 +74,41 @@ describe.each(DIALECTS)('DbSensorDirectory on %s', (dialect) => {
     expect((await dir.resolve(tenantId, ['dma-7/p'])).get('dma-7/p')?.deviceStatus).toBe('active');
   });
 
+  it('the app’s shared directory is invalidated by registry writes through the API', async () => {
+    const dir = t.services.sensorDirectory;
+    expect((await dir.resolve(tenantId, ['dma-7/p'])).get('dma-7/p')?.deviceStatus).toBe('active');
+    const q = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/devices/${ids.device}/quarantine`,
+      headers: admin.auth,
+      payload: { reason: 'test' },
+    });
+    expect(q.statusCode).toBe(200);
+    expect((await dir.resolve(tenantId, ['dma-7/p'])).get('dma-7/p')?.deviceStatus).toBe('quarantined');
+    await t.app.inject({ method: 'POST', url: `/api/v1/devices/${ids.device}/release`, headers: admin.auth });
+    const type = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/sensor-types/${ids.type}`,
+      headers: admin.auth,
+      payload: { validMax: 10 },
+    });
+    expect(type.statusCode).toBe(200);
+    expect((await dir.resolve(tenantId, ['dma-7/p'])).get('dma-7/p')).toMatchObject({
+      deviceStatus: 'active',
+      validMax: 10,
+    });
+    // A refused write leaves the cache alone.
+    const before = dir.misses;
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/sensor-types/${ids.type}`,
+      headers: admin.auth,
+      payload: { validMin: 99 },
+    });
+    await dir.resolve(tenantId, ['dma-7/p']);
+    expect(dir.misses).toBe(before);
+  });
+
   it('stays within its size bound', async () => {
     const dir = new DbSensorDirectory(t.services.database.db, { ttlMs: 60_000, maxEntries: 3 });
     await dir.resolve(tenantId, ['a', 'b', 'c', 'd', 'e']);

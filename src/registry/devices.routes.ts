@@ -17,7 +17,7 @@ import {
   updateDevice,
 } from './devices.repository.js';
 import { DEVICE_KINDS, Key, ListQuery, Metadata, Name, OneOf, strict } from './registry.schemas.js';
-import { afterKey, conflictOnDuplicate, metadataText } from './registry.util.js';
+import { afterKey, conflictOnDuplicate, invalidateSensorsOnWrite, metadataText } from './registry.util.js';
 
 const Kind = OneOf(DEVICE_KINDS);
 
@@ -47,6 +47,7 @@ const IdParams = Type.Object({ id: Uuid }, strict);
 /** Devices: loggers and gateways that send readings; quarantine refuses a device's data (audited). */
 export async function deviceRoutes(base: FastifyInstance, opts: { services: Services }): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  invalidateSensorsOnWrite(app, opts.services.sensorDirectory);
   const { services } = opts;
   const { db } = services.database;
   const tags = ['registry'];

@@ -6,6 +6,7 @@ import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
 import { parseCsv } from './csv.js';
 import { COLUMNS, IMPORT_KINDS, importRegistry } from './import.service.js';
+import { invalidateSensorsOnWrite } from './registry.util.js';
 
 const MAX_ROWS = 10_000;
 const MAX_BYTES = 5 * 1024 * 1024;
@@ -17,6 +18,7 @@ const MAX_BYTES = 5 * 1024 * 1024;
  */
 export async function importRoutes(base: FastifyInstance, opts: { services: Services }): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  invalidateSensorsOnWrite(app, opts.services.sensorDirectory);
   const { services } = opts;
   app.addContentTypeParser(
     /^text\/csv\s*(;.*)?$/i,

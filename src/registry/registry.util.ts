@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../http/errors/catalogue.js';
 import { decodeCursor } from '../http/pagination.js';
 import { MAX_METADATA_BYTES } from './registry.schemas.js';
@@ -58,4 +59,20 @@ export async function conflictOnDuplicate<T>(insert: () => Promise<T>, message: 
     if (isUniqueViolation(err)) throw new AppError('CONFLICT', message);
     throw err;
   }
+}
+
+/**
+ * After a successful registry write, drop the tenant's cached sensor lookups so ingestion sees
+ * the change at once in this process (other instances within the cache TTL). Runs before the
+ * response is sent, so a client's next request already sees it.
+ */
+export function invalidateSensorsOnWrite(
+  app: FastifyInstance,
+  directory: { invalidate(tenantId: string): void },
+): void {
+  app.addHook('onSend', async (request, reply) => {
+    if (request.method !== 'GET' && reply.statusCode < 400 && request.principal) {
+      directory.invalidate(request.principal.tenantId);
+    }
+  });
 }

@@ -7,7 +7,12 @@ import { AppError } from '../http/errors/catalogue.js';
 import { PageOf, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import { Key, ListQuery, Name, strict } from './registry.schemas.js';
-import { afterKey, conflictOnDuplicate, isForeignKeyViolation } from './registry.util.js';
+import {
+  afterKey,
+  conflictOnDuplicate,
+  invalidateSensorsOnWrite,
+  isForeignKeyViolation,
+} from './registry.util.js';
 import {
   deleteSensorType,
   findSensorType,
@@ -59,6 +64,7 @@ function assertRange(min: number | null | undefined, max: number | null | undefi
 /** Sensor types: what a kind of measurement is, its unit, plausible range and reporting interval. */
 export async function sensorTypeRoutes(base: FastifyInstance, opts: { services: Services }): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  invalidateSensorsOnWrite(app, opts.services.sensorDirectory);
   const { db } = opts.services.database;
   const tags = ['registry'];
 

@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 import { findAsset } from './assets.repository.js';
 import { findDevice } from './devices.repository.js';
 import { Key, ListQuery, Metadata, Name, strict } from './registry.schemas.js';
-import { afterKey, conflictOnDuplicate, metadataText } from './registry.util.js';
+import { afterKey, conflictOnDuplicate, invalidateSensorsOnWrite, metadataText } from './registry.util.js';
 import { findSensorType } from './sensor-types.repository.js';
 import {
   deleteSensor,
@@ -44,6 +44,7 @@ const Status = Type.Union([Type.Literal('active'), Type.Literal('inactive')]);
 /** Sensors: one measured quantity on a device, with a type and a key unique in the tenant. */
 export async function sensorRoutes(base: FastifyInstance, opts: { services: Services }): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  invalidateSensorsOnWrite(app, opts.services.sensorDirectory);
   const { db } = opts.services.database;
   const tags = ['registry'];
 

@@ -101,5 +101,3 @@ export const MeResponse = Type.Object({
   mfaEnrollmentRequired: Type.Boolean(),
   sessionId: Type.String(),
 });
-
-export const NoContent = Type.Null();

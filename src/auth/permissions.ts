@@ -61,6 +61,11 @@ export function isPermission(value: unknown): value is Permission {
   return typeof value === 'string' && (PERMISSIONS as readonly string[]).includes(value);
 }
 
+/** Whether someone with `actor` may grant or manage `role`: never one above their own. */
+export function canGrant(actor: Role, role: Role): boolean {
+  return ROLE_RANK[role] <= ROLE_RANK[actor];
+}
+
 export function roleHas(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].has(permission);
 }

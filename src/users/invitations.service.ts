@@ -9,7 +9,7 @@ import {
   insertOneTimeToken,
   revokeOneTimeTokens,
 } from '../auth/one-time-tokens.repository.js';
-import { isRole, ROLE_RANK, type Role, roleHas } from '../auth/permissions.js';
+import { canGrant, isRole, type Role, roleHas } from '../auth/permissions.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { hashToken, newOpaqueToken } from '../auth/tokens.js';
 import { clientInfo } from '../http/client-info.js';
@@ -147,7 +147,7 @@ async function liveInvitation(services: Services, request: FastifyRequest, token
       !inviterRole ||
       inviter?.status !== 'active' ||
       !roleHas(inviterRole, 'users:manage') ||
-      ROLE_RANK[record.role] > ROLE_RANK[inviterRole]
+      !canGrant(inviterRole, record.role)
     ) {
       throw new AppError(
         'GONE',

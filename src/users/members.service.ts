@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { auditContext, recordAuditIn } from '../audit/audit.service.js';
-import { ROLE_RANK, type Role } from '../auth/permissions.js';
+import { canGrant, type Role } from '../auth/permissions.js';
 import type { UserPrincipal } from '../auth/principal.js';
 import { revokeTenantSessions } from '../auth/sessions.repository.js';
 import { AppError } from '../http/errors/catalogue.js';
@@ -16,7 +16,7 @@ import {
 
 /** Nobody grants or touches a role above their own: admins manage up to admin, owners everything. */
 export function assertCanManageRole(actor: UserPrincipal, role: Role): void {
-  if (ROLE_RANK[role] > ROLE_RANK[actor.role]) {
+  if (!canGrant(actor.role, role)) {
     throw new AppError(
       'FORBIDDEN',
       `A${actor.role === 'admin' ? 'n' : ''} ${actor.role} cannot manage the ${role} role`,

@@ -132,6 +132,9 @@ describe('logs', () => {
   it('redacts secret query parameters in URLs', () => {
     expect(redactUrl('/ws?tenant=1&access_token=abc&x=2')).toBe('/ws?tenant=1&access_token=[Redacted]&x=2');
     expect(redactUrl('/a?api_key=k#f')).toBe('/a?api_key=[Redacted]#f');
+    // InfluxDB v1 credentials, also when the name is percent-encoded.
+    expect(redactUrl('/write?db=x&p=vgl_secret')).toBe('/write?db=x&p=[Redacted]');
+    expect(redactUrl('/write?db=x&%70=vgl_secret')).toBe('/write?db=x&%70=[Redacted]');
   });
 
   it('also writes to a rotated LOG_FILE', async () => {
@@ -143,11 +146,16 @@ describe('logs', () => {
     for (let i = 0; i < 200; i++)
       logger.info({ marker: `file-sink-check-${i}`, pad: 'x'.repeat(40) }, 'hello file');
     logger.flush();
-    // The file sink runs in a worker thread; wait (bounded in count) for the last line to land.
+    // The file sink runs in a worker thread and rolls over only after a write has drained, so
+    // wait (bounded in count) for both the last line and the roll-over file to appear.
     const logDir = path.dirname(file);
     const read = () =>
       existsSync(logDir) ? readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')) : [];
-    for (let i = 0; i < 100 && !read().join('').includes('file-sink-check-199'); i++) {
+    const settled = () => {
+      const contents = read();
+      return contents.length > 1 && contents.join('').includes('file-sink-check-199');
+    };
+    for (let i = 0; i < 200 && !settled(); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const files = readdirSync(logDir);

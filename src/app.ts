@@ -21,6 +21,9 @@ import { sensorTypeRoutes } from './registry/sensor-types.routes.js';
 import { sensorRoutes } from './registry/sensors.routes.js';
 import { siteRoutes } from './registry/sites.routes.js';
 import type { Services } from './services.js';
+import { influxRoutes } from './telemetry/influx.routes.js';
+import { ingestRoutes } from './telemetry/ingest.routes.js';
+import { readingRoutes } from './telemetry/query/readings.routes.js';
 import { adminTenantRoutes, tenantRoutes } from './tenants/tenants.routes.js';
 import { adminUserRoutes } from './users/admin-users.routes.js';
 import { invitationAcceptRoutes, memberRoutes } from './users/members.routes.js';
@@ -95,6 +98,9 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(deviceRoutes, { prefix: '/api/v1', services });
   await app.register(sensorRoutes, { prefix: '/api/v1', services });
   await app.register(importRoutes, { prefix: '/api/v1', services });
+  await app.register(ingestRoutes, { prefix: '/api/v1', services });
+  await app.register(readingRoutes, { prefix: '/api/v1', services });
+  await app.register(influxRoutes, { services });
   await app.register(auditRoutes, { prefix: '/api/v1', services });
   await app.register(jobRoutes, { prefix: '/api/v1', services });
 

@@ -5,6 +5,7 @@ import { registerAdmin } from './cli/admin.command.js';
 import { registerAudit } from './cli/audit.command.js';
 import { registerConfig } from './cli/config.command.js';
 import { CliError } from './cli/context.js';
+import { registerDemo } from './cli/demo.command.js';
 import { registerJobs } from './cli/jobs.command.js';
 import { registerMigrate } from './cli/migrate.command.js';
 import { registerSecret } from './cli/secret.command.js';
@@ -21,6 +22,7 @@ const program = new Command()
   .exitOverride();
 
 registerServe(program);
+registerDemo(program);
 registerMigrate(program);
 registerSecret(program);
 registerJobs(program);

@@ -8,6 +8,8 @@ import type { Config } from './config/config.js';
 import { migrateToLatest, pendingMigrations } from './db/migrator.js';
 import { createScheduler } from './jobs/jobs.js';
 import type { Scheduler } from './jobs/scheduler.js';
+import { EmbeddedBroker } from './mqtt/embedded-broker.js';
+import { ExternalGateway } from './mqtt/external-gateway.js';
 import { closeServices, createServices, type Services } from './services.js';
 
 export class StartupError extends Error {
@@ -20,6 +22,13 @@ export interface RunningServer {
   readonly scheduler: Scheduler | undefined;
   /** Base URL the server listens on, e.g. http://127.0.0.1:8080. */
   readonly url: string;
+  /** Port of the embedded MQTT broker, when it runs. */
+  readonly mqttPort: number | undefined;
+  /** All the embedded broker's listeners (TLS and WebSocket when configured). */
+  readonly mqttPorts: { port: number; tlsPort?: number; wsPort?: number } | undefined;
+  readonly broker: EmbeddedBroker | undefined;
+  /** The subscriber to the external broker, when `MQTT_URL` is set. */
+  readonly gateway: ExternalGateway | undefined;
   /** Graceful stop: refuse new work, let in-flight requests and jobs finish within the deadline, close. */
   shutdown(reason: string): Promise<{ forced: boolean }>;
 }
@@ -48,6 +57,8 @@ export async function startServer(
     migrate?: boolean;
     /** Lets an embedding program (or a test) add routes before the server starts listening. */
     beforeListen?: (app: FastifyInstance) => void | Promise<void>;
+    /** The caller creates the first user itself (the demo): no setup link. */
+    noSetupLink?: boolean;
   } = {},
 ): Promise<RunningServer> {
   const services = createServices(config, logger);
@@ -65,6 +76,42 @@ export async function startServer(
   }
   const scheduler = config.jobs.enabled ? createScheduler(services) : undefined;
   await scheduler?.start();
+  services.telemetry.startCompactor();
+  // The embedded MQTT broker, unless an external one is configured (or MQTT is off).
+  let broker: EmbeddedBroker | undefined;
+  let gateway: ExternalGateway | undefined;
+  let mqttPort: number | undefined;
+  let mqttPorts: { port: number; tlsPort?: number; wsPort?: number } | undefined;
+  if (config.mqtt.enabled && config.mqttUrl) {
+    gateway = new ExternalGateway(services, logger.child({ component: 'mqtt' }));
+    // Not awaited: the HTTP API serves while the broker is unreachable; mqtt.js keeps reconnecting.
+    void gateway.start(config.mqttUrl, {
+      clientId: config.mqtt.clientId ?? `vigil-${config.instanceId}`,
+      shareGroup: config.mqtt.shareGroup,
+      sessionExpiryS: config.mqtt.sessionExpiryS,
+      connections: config.mqtt.subscribers,
+    });
+  }
+  if (config.mqtt.enabled && !config.mqttUrl) {
+    broker = new EmbeddedBroker(services, logger.child({ component: 'mqtt' }));
+    try {
+      const ports = await broker.start({
+        host: config.mqtt.host,
+        port: config.mqtt.port,
+        tls: config.mqtt.tls,
+        wsPort: config.mqtt.wsPort,
+      });
+      mqttPort = ports.port;
+      mqttPorts = ports;
+    } catch (err) {
+      await Promise.all([app.close(), scheduler?.stop(0)]);
+      await closeServices(services);
+      throw new StartupError(
+        `the embedded MQTT broker cannot listen on port ${config.mqtt.port}: ${(err as Error).message}`,
+      );
+    }
+    logger.info(mqttPorts, 'embedded MQTT broker listening');
+  }
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -85,7 +132,7 @@ export async function startServer(
         running.server.closeAllConnections();
       }, deadlineMs);
       // Stop accepting, let in-flight requests complete (idle keep-alive sockets close at once).
-      await Promise.all([running.close(), scheduler?.stop(deadlineMs)]);
+      await Promise.all([running.close(), scheduler?.stop(deadlineMs), broker?.close(), gateway?.close()]);
       clearTimeout(deadline);
       await closeServices(services);
       logger.info({ forced }, 'shutdown complete');
@@ -95,10 +142,10 @@ export async function startServer(
   };
 
   logger.info({ url, env: config.env, database: config.database.dialect }, 'vigil listening');
-  const setupLink = await issueBootstrapLinkIfEmpty(services, url);
+  const setupLink = opts.noSetupLink ? undefined : await issueBootstrapLinkIfEmpty(services, url);
   if (setupLink) announceSetupLink(config, logger, setupLink);
   else rmSync(path.join(config.dataDir, SETUP_LINK_FILE), { force: true });
-  return { app: running, services, scheduler, url, shutdown };
+  return { app: running, services, scheduler, url, mqttPort, mqttPorts, broker, gateway, shutdown };
 }
 
 /**

@@ -8,6 +8,9 @@ import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
 import { DbSensorDirectory } from './telemetry/sensor-directory.js';
+import { KyselyLogSink } from './telemetry/storage/log-sink.js';
+import { SqliteWorkerLogSink } from './telemetry/storage/sqlite-log-sink.js';
+import { Telemetry } from './telemetry/telemetry.js';
 
 /** The long-lived resources one process holds; built once and handed to the app, jobs and CLI. */
 export interface Services {
@@ -26,6 +29,8 @@ export interface Services {
   };
   /** Cached registry lookup for ingestion; registry writes in this process invalidate it. */
   readonly sensorDirectory: DbSensorDirectory;
+  /** Ingestion, reading storage and queries. */
+  readonly telemetry: Telemetry;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -41,10 +46,18 @@ export function createServices(config: Config, logger: Logger): Services {
     loginLimiter: new LoginLimiter(config.auth, redis),
     recoveryCodeHash: new KeyedHash(secrets.secretKey, secrets.secretKeyPrevious, 'recovery-codes'),
   };
-  return { config, logger, database, redis, identity, sensorDirectory: new DbSensorDirectory(database.db) };
+  const sensorDirectory = new DbSensorDirectory(database.db);
+  // SQLite files get a writer thread for group commits; PostgreSQL (and :memory:) use the pool.
+  const sink =
+    config.database.dialect === 'sqlite' && config.database.path !== ':memory:'
+      ? new SqliteWorkerLogSink(config.database)
+      : new KyselyLogSink(database.db);
+  const telemetry = new Telemetry(database.db, config.telemetry, sensorDirectory, logger, redis, sink);
+  return { config, logger, database, redis, identity, sensorDirectory, telemetry };
 }
 
 export async function closeServices(services: Services): Promise<void> {
+  await services.telemetry.close();
   await Promise.allSettled([services.database.destroy(), services.redis?.quit()]);
   services.redis?.disconnect();
 }

@@ -79,15 +79,18 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
       createB('/api/v1/devices', { key: `d-${randomUUID()}`, name: 'Logger' }),
     '/api/v1/devices/:id/release': () =>
       createB('/api/v1/devices', { key: `d-${randomUUID()}`, name: 'Logger' }),
-    '/api/v1/sensors/:id': async () => {
-      const typeId = await createB('/api/v1/sensor-types', {
-        key: `t-${randomUUID()}`,
-        name: 'Flow',
-        unit: 'l/s',
-      });
-      return createB('/api/v1/sensors', { key: `s-${randomUUID()}`, name: 'Flow 1', typeId });
-    },
+    '/api/v1/sensors/:id': () => sensorB(),
+    '/api/v1/sensors/:id/readings': () => sensorB(),
+    '/api/v1/sensors/:id/aggregates': () => sensorB(),
   };
+  async function sensorB(): Promise<string> {
+    const typeId = await createB('/api/v1/sensor-types', {
+      key: `t-${randomUUID()}`,
+      name: 'Flow',
+      unit: 'l/s',
+    });
+    return createB('/api/v1/sensors', { key: `s-${randomUUID()}`, name: 'Flow 1', typeId });
+  }
 
   /** Valid bodies for id-taking writes, so validation cannot answer before the tenant check does. */
   const bodies: Record<string, unknown> = {

@@ -83,6 +83,7 @@ describe('graceful shutdown', () => {
         NODE_ENV: 'development',
         HOST: '127.0.0.1',
         PORT: '0',
+        MQTT_PORT: '0',
         DATA_DIR: tempDir(),
         SECRET_KEY: testKey(),
         ENCRYPTION_KEY: testKey(),

@@ -25,14 +25,37 @@ function unauthenticated(detail: string): AppError {
   return new AppError('UNAUTHENTICATED', detail, { headers: CHALLENGE });
 }
 
-async function resolve(services: Services, request: FastifyRequest): Promise<Principal> {
+/**
+ * The credential of a request: `Authorization: Bearer|Device <token>`; InfluxDB clients' `Token
+ * <token>` and Basic (password = token); and on routes that allow it (InfluxDB v1 `/write`), the
+ * `p` query parameter. Which kind of credential it is follows from its prefix or scheme.
+ */
+function credentialOf(request: FastifyRequest): { scheme: string; credential: string } {
   const header = request.headers.authorization;
-  if (!header) throw unauthenticated('Send Authorization: Bearer <token> (or Device <token> for devices)');
-  const match = /^(Bearer|Device)\s+(\S+)$/i.exec(header);
+  if (!header) {
+    const p = request.routeOptions.config?.queryCredential
+      ? (request.query as Record<string, unknown> | undefined)?.p
+      : undefined;
+    if (typeof p === 'string' && p !== '') return { scheme: 'token', credential: p };
+    throw unauthenticated('Send Authorization: Bearer <token> (or Device <token> for devices)');
+  }
+  const match = /^(Bearer|Device|Token|Basic)\s+(\S+)$/i.exec(header);
   if (!match) throw unauthenticated('Malformed Authorization header');
-  const [, scheme, credential] = match as unknown as [string, string, string];
+  const scheme = match[1]!.toLowerCase();
+  if (scheme !== 'basic') return { scheme, credential: match[2]! };
+  const decoded = Buffer.from(match[2]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw unauthenticated('Malformed Basic credentials');
+  return { scheme: 'token', credential: decoded.slice(colon + 1) };
+}
+
+async function resolve(services: Services, request: FastifyRequest): Promise<Principal> {
+  const { scheme, credential } = credentialOf(request);
   try {
-    if (scheme.toLowerCase() === 'device') return await authenticateDeviceToken(services, credential);
+    // Bearer stays strictly for access tokens and API keys; InfluxDB clients' Token/Basic/p carry any kind.
+    if (scheme === 'device' || (scheme === 'token' && credential.startsWith(TOKEN_PREFIX.device))) {
+      return await authenticateDeviceToken(services, credential);
+    }
     if (credential.startsWith(TOKEN_PREFIX.apiKey)) return await authenticateApiKey(services, credential);
     return await authenticateAccessToken(services, credential);
   } catch (err) {
@@ -75,7 +98,7 @@ export const authPlugin = fp(
       if (mode === 'device' && principal.kind !== 'device') {
         throw new AppError('FORBIDDEN', 'This endpoint is for devices (Authorization: Device <token>)');
       }
-      if (mode !== 'device' && principal.kind === 'device') {
+      if (mode !== 'device' && mode !== 'ingest' && principal.kind === 'device') {
         throw new AppError(
           'FORBIDDEN',
           'Device credentials can only send data and read their own configuration',

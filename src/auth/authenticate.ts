@@ -3,6 +3,7 @@ import {
   findDeviceCredentialByHash,
   touchDeviceCredential,
 } from '../devices/device-credentials.repository.js';
+import { certificateHash } from '../devices/device-credentials.service.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
 import { findTenant } from '../tenants/tenants.repository.js';
@@ -84,7 +85,9 @@ export async function authenticateApiKey(
   if (!creatorRole || creator?.status !== 'active')
     throw invalid('api key creator no longer a member or disabled');
   const permissions = declared.filter((p) => ROLE_PERMISSIONS[creatorRole].has(p));
-  await touchApiKey(db, row.id, now);
+  // Only write when the recorded use is stale: a write per request would contend for the
+  // database's write lock with ingestion's group commits (and the answer is the same).
+  if (isStale(row.last_used_at, now)) await touchApiKey(db, row.id, now);
   return { kind: 'api-key', apiKeyId: row.id, tenantId: row.tenant_id, permissions: new Set(permissions) };
 }
 
@@ -98,11 +101,38 @@ export async function authenticateDeviceToken(
   now = Date.now(),
 ): Promise<Principal> {
   if (!token.startsWith(TOKEN_PREFIX.device)) throw invalid('not a device token');
+  return deviceByCredentialHash(services, hashToken(token), now, 'device credential');
+}
+
+/** The device whose stored credential has this hash: known, not revoked, not expired. */
+async function deviceByCredentialHash(
+  services: Services,
+  hash: string,
+  now: number,
+  what: string,
+): Promise<Principal> {
   const { db } = services.database;
-  const row = await findDeviceCredentialByHash(db, hashToken(token));
+  const row = await findDeviceCredentialByHash(db, hash);
   if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) {
-    throw invalid('device credential unknown, revoked or expired');
+    throw invalid(`${what} unknown, revoked or expired`);
   }
-  await touchDeviceCredential(db, row.id, now);
+  if (isStale(row.last_used_at, now)) await touchDeviceCredential(db, row.id, now);
   return { kind: 'device', credentialId: row.id, deviceId: row.device_id, tenantId: row.tenant_id };
+}
+
+/** Last-use times are kept to the minute (the repositories' touch functions apply the same rule). */
+function isStale(lastUsedAt: number | null, now: number): boolean {
+  return lastUsedAt === null || Number(lastUsedAt) < now - 60_000;
+}
+
+/**
+ * A device's client certificate (MQTT over TLS), by the SHA-256 fingerprint registered as one of
+ * its credentials: known, not revoked, not expired. The TLS layer has already checked the chain.
+ */
+export async function authenticateDeviceCertificate(
+  services: Services,
+  fingerprintHex: string,
+  now = Date.now(),
+): Promise<Principal> {
+  return deviceByCredentialHash(services, certificateHash(fingerprintHex), now, 'device certificate');
 }

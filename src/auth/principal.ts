@@ -31,9 +31,10 @@ export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
 /**
  * How a route authenticates: `public` (no credentials), `user` (a person's access token),
- * `principal` (a person or an API key), `device` (a device credential).
+ * `principal` (a person or an API key), `device` (a device credential), `ingest` (a device, or a
+ * person or API key with the route's permission).
  */
-export type AuthMode = 'public' | 'user' | 'principal' | 'device';
+export type AuthMode = 'public' | 'user' | 'principal' | 'device' | 'ingest';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -45,6 +46,8 @@ declare module 'fastify' {
     platformAdmin?: boolean;
     /** Reachable while a required MFA enrolment is pending (enrolment itself, me, logout). */
     allowMfaPending?: boolean;
+    /** Accept the credential in the `p` query parameter (InfluxDB v1 clients send it there). */
+    queryCredential?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { type Env, EnvReader } from './env-reader.js';
@@ -42,6 +43,24 @@ export interface Config {
   readonly database: DatabaseConfig;
   readonly redisUrl: string | undefined;
   readonly mqttUrl: string | undefined;
+  readonly mqtt: {
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+    readonly shareGroup: string;
+    readonly clientId: string | undefined;
+    readonly sessionExpiryS: number;
+    readonly subscribers: number;
+    readonly tls:
+      | {
+          readonly port: number;
+          readonly certFile: string;
+          readonly keyFile: string;
+          readonly caFile: string | undefined;
+        }
+      | undefined;
+    readonly wsPort: number | undefined;
+  };
   readonly readinessTimeoutMs: number;
   readonly log: {
     readonly level: LogLevel;
@@ -65,6 +84,19 @@ export interface Config {
     readonly publicUrl: string | undefined;
     readonly loginMaxConsecutiveFailures: number;
     readonly loginMaxFailuresPerIpPerDay: number;
+  };
+  readonly telemetry: {
+    readonly maxReadings: number;
+    readonly maxBytes: number;
+    readonly maxBackfillMs: number;
+    readonly maxFutureMs: number;
+    readonly groupCommitMax: number;
+    readonly chunkReadings: number;
+    readonly compactIntervalMs: number;
+    readonly compactMinReadings: number;
+    readonly compactMaxAgeMs: number;
+    readonly retentionDays: number;
+    readonly cacheTtlS: number;
   };
 }
 
@@ -145,6 +177,31 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
   if (auth.refreshAbsoluteTtlS < auth.refreshIdleTtlS) {
     r.problem('REFRESH_ABSOLUTE_TTL_S', 'must not be shorter than REFRESH_IDLE_TTL_S');
   }
+  const telemetry = {
+    maxReadings: r.int('INGEST_MAX_READINGS', { min: 1, max: 1_000_000 }, 10000),
+    maxBytes: r.int('INGEST_MAX_BYTES', { min: 1024, max: 1024 ** 3 }, 5242880),
+    maxBackfillMs: r.int('INGEST_MAX_BACKFILL_S', { min: 60, max: 100 * 365 * 86400 }, 2592000) * 1000,
+    maxFutureMs: r.int('INGEST_MAX_FUTURE_S', { min: 0, max: 86400 }, 300) * 1000,
+    groupCommitMax: r.int('INGEST_GROUP_COMMIT_MAX', { min: 1, max: 10000 }, 256),
+    chunkReadings: r.int('STORAGE_CHUNK_READINGS', { min: 16, max: 1_000_000 }, 2048),
+    compactIntervalMs: r.int('STORAGE_COMPACT_INTERVAL_MS', { min: 10, max: MAX_MS }, 2000),
+    compactMinReadings: r.int('STORAGE_COMPACT_MIN_READINGS', { min: 1, max: 100_000_000 }, 1000000),
+    compactMaxAgeMs: r.int('STORAGE_COMPACT_MAX_AGE_MS', { min: 0, max: MAX_MS }, 300000),
+    retentionDays: r.int('RETENTION_DAYS', { min: 1, max: 100 * 365 }, 365),
+    cacheTtlS: r.int('QUERY_CACHE_TTL_S', { min: 1, max: 86400 }, 60),
+  };
+  const mqttGateway = {
+    enabled: r.bool('MQTT_ENABLED', true),
+    host: r.string('MQTT_HOST') ?? http.host,
+    port: r.int('MQTT_PORT', { min: 0, max: 65535 }, 1884),
+    shareGroup: r.string('MQTT_SHARE_GROUP') ?? 'vigil',
+    clientId: r.string('MQTT_CLIENT_ID'),
+    sessionExpiryS: r.int('MQTT_SESSION_EXPIRY_S', { min: 0, max: 4294967295 }, 604800),
+    subscribers: r.int('MQTT_SUBSCRIBERS', { min: 1, max: 256 }, 8),
+    tls: readMqttTls(r),
+    wsPort:
+      r.string('MQTT_WS_PORT') === undefined ? undefined : r.int('MQTT_WS_PORT', { min: 0, max: 65535 }, 0),
+  };
   const instanceId = r.string('INSTANCE_ID') ?? `${hostname()}-${process.pid}`;
   const readinessTimeoutMs = r.int('READINESS_TIMEOUT_MS', { min: 100, max: 60000 }, 2000);
 
@@ -159,13 +216,45 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     database,
     redisUrl: redis?.href,
     mqttUrl: mqtt?.href,
+    mqtt: mqttGateway,
     readinessTimeoutMs,
     log,
     secrets,
     jobs,
     auth,
+    telemetry,
   };
   return { config: deepFreeze(config), notices };
+}
+
+/** The TLS listener needs a port, a certificate and a key that exist: all three or none. */
+function readMqttTls(r: EnvReader): Config['mqtt']['tls'] {
+  const portRaw = r.string('MQTT_TLS_PORT');
+  const certFile = r.string('MQTT_TLS_CERT');
+  const keyFile = r.string('MQTT_TLS_KEY');
+  const caFile = r.string('MQTT_TLS_CA');
+  if (portRaw === undefined) {
+    if (certFile || keyFile)
+      r.problem('MQTT_TLS_PORT', 'is required when MQTT_TLS_CERT or MQTT_TLS_KEY is set');
+    return undefined;
+  }
+  const port = r.int('MQTT_TLS_PORT', { min: 0, max: 65535 }, 8883);
+  if (caFile && !existsSync(caFile)) r.problem('MQTT_TLS_CA', `file not found: ${caFile}`);
+  for (const [name, file] of [
+    ['MQTT_TLS_CERT', certFile],
+    ['MQTT_TLS_KEY', keyFile],
+  ] as const) {
+    if (!file) r.problem(name, 'is required when MQTT_TLS_PORT is set');
+    else if (!existsSync(file)) r.problem(name, `file not found: ${file}`);
+  }
+  return certFile && keyFile
+    ? {
+        port,
+        certFile: path.resolve(certFile),
+        keyFile: path.resolve(keyFile),
+        caFile: caFile ? path.resolve(caFile) : undefined,
+      }
+    : undefined;
 }
 
 function readDatabase(r: EnvReader, dataDir: string): DatabaseConfig {

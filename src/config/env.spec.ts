@@ -104,6 +104,60 @@ export const ENV_VARS = {
     doc: '`mqtt://`, `mqtts://`, `ws://` or `wss://` URL of an external MQTT broker. Unset: the embedded broker is used.',
     secret: true,
   },
+  MQTT_ENABLED: {
+    group: 'MQTT',
+    default: 'true',
+    doc: 'Run the MQTT gateway: the embedded broker when `MQTT_URL` is unset.',
+  },
+  MQTT_HOST: {
+    group: 'MQTT',
+    doc: 'Interface the embedded broker listens on. Defaults to `HOST`.',
+  },
+  MQTT_TLS_PORT: {
+    group: 'MQTT',
+    doc: 'Also listen for MQTT over TLS on this port (8883 is usual). Needs `MQTT_TLS_CERT` and `MQTT_TLS_KEY`.',
+  },
+  MQTT_TLS_CERT: {
+    group: 'MQTT',
+    doc: "PEM certificate (chain) file of the embedded broker's TLS listener.",
+  },
+  MQTT_TLS_KEY: {
+    group: 'MQTT',
+    doc: "PEM private key file of the embedded broker's TLS listener.",
+    secret: true,
+  },
+  MQTT_TLS_CA: {
+    group: 'MQTT',
+    doc: 'PEM CA file for client certificates on the TLS listener (mTLS): a device may then log in with a certificate issued by this CA whose fingerprint is registered as one of its credentials, instead of a token.',
+  },
+  MQTT_WS_PORT: {
+    group: 'MQTT',
+    doc: 'Also accept MQTT over WebSocket on this port (path `/mqtt`), for browsers and gateways behind HTTP proxies.',
+  },
+  MQTT_SHARE_GROUP: {
+    group: 'MQTT',
+    default: 'vigil',
+    doc: 'With `MQTT_URL`: the shared-subscription group (`$share/<group>/vigil/+/+/#`). Instances in one group split the messages, each processed once.',
+  },
+  MQTT_CLIENT_ID: {
+    group: 'MQTT',
+    doc: "With `MQTT_URL`: this instance's client id, which names its persistent session (messages published while it was away are delivered when it returns). Defaults to `vigil-<INSTANCE_ID>`; keep it stable across restarts.",
+  },
+  MQTT_SUBSCRIBERS: {
+    group: 'MQTT',
+    default: '8',
+    doc: 'With `MQTT_URL`: subscriber connections per instance in the share group (client ids `<MQTT_CLIENT_ID>-<n>`). Each handles one message at a time until it is committed; more connections, more messages in flight.',
+  },
+  MQTT_SESSION_EXPIRY_S: {
+    group: 'MQTT',
+    default: '604800',
+    doc: "With `MQTT_URL`: how long the broker keeps this instance's session (and queues its messages) while it is away, in seconds.",
+  },
+  MQTT_PORT: {
+    group: 'MQTT',
+    default: '1884',
+    doc: 'Plain-TCP port of the embedded broker (1884, so it never clashes with a system broker on 1883; 0 picks a free port).',
+  },
   READINESS_TIMEOUT_MS: {
     group: 'Dependencies',
     default: '2000',
@@ -194,6 +248,61 @@ export const ENV_VARS = {
     group: 'Jobs',
     default: '30',
     doc: 'The `job-runs.prune` job deletes recorded job runs older than this.',
+  },
+  INGEST_MAX_READINGS: {
+    group: 'Telemetry',
+    default: '10000',
+    doc: 'Most readings one ingest request may carry; more is `413 PAYLOAD_TOO_LARGE`.',
+  },
+  INGEST_MAX_BYTES: {
+    group: 'Telemetry',
+    default: '5242880',
+    doc: 'Largest ingest request body in bytes (after gzip decompression); larger is `413`.',
+  },
+  INGEST_MAX_BACKFILL_S: {
+    group: 'Telemetry',
+    default: '2592000',
+    doc: 'Oldest accepted reading, in seconds before receipt (30 days); older ones are refused per item with `TIMESTAMP_TOO_OLD`.',
+  },
+  INGEST_MAX_FUTURE_S: {
+    group: 'Telemetry',
+    default: '300',
+    doc: 'Newest accepted reading, in seconds after receipt (clock skew allowance); later ones are refused with `TIMESTAMP_IN_FUTURE`.',
+  },
+  INGEST_GROUP_COMMIT_MAX: {
+    group: 'Telemetry',
+    default: '256',
+    doc: 'Most ingest requests committed together in one transaction (group commit).',
+  },
+  STORAGE_CHUNK_READINGS: {
+    group: 'Telemetry',
+    default: '2048',
+    doc: 'Readings per compressed chunk of one sensor (docs/storage.md).',
+  },
+  STORAGE_COMPACT_INTERVAL_MS: {
+    group: 'Telemetry',
+    default: '2000',
+    doc: 'How often the compactor checks the reading log. It compacts when the log holds `STORAGE_COMPACT_MIN_READINGS` or its oldest entry is older than `STORAGE_COMPACT_MAX_AGE_MS`.',
+  },
+  STORAGE_COMPACT_MIN_READINGS: {
+    group: 'Telemetry',
+    default: '1000000',
+    doc: 'Log size (readings) that triggers compaction into chunks. Larger means less rewriting of chunks under heavy load; queries scan the log (cached in memory) until it is compacted.',
+  },
+  STORAGE_COMPACT_MAX_AGE_MS: {
+    group: 'Telemetry',
+    default: '300000',
+    doc: 'Age of the oldest log entry that triggers compaction even when the log is small.',
+  },
+  RETENTION_DAYS: {
+    group: 'Telemetry',
+    default: '365',
+    doc: 'Default reading retention per tenant (a tenant setting `retentionDays` overrides it); the daily `telemetry.retention` job deletes older data.',
+  },
+  QUERY_CACHE_TTL_S: {
+    group: 'Telemetry',
+    default: '60',
+    doc: 'Lifetime of cached latest values and aggregates (Redis when `REDIS_URL` is set, in process otherwise). Ingestion invalidates affected entries at once; the TTL only bounds memory.',
   },
 } as const satisfies Record<string, EnvVarSpec>;
 

@@ -33,7 +33,7 @@ export function openDatabase(
     sqlite.pragma(`synchronous = ${config.synchronous}`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return {
       db,
       dialect: 'sqlite',
@@ -61,6 +61,9 @@ export function openDatabase(
   });
   // An idle client losing its server must not crash the process: the next query fails and is answered 503.
   pool.on('error', (err) => opts.onPoolError?.(err));
+  // pg-pool listens for errors only on idle clients; a connection lost mid-query would otherwise
+  // emit an unhandled 'error' and crash the process. The query itself still fails (answered 503).
+  pool.on('connect', (client) => client.on('error', (err) => opts.onPoolError?.(err)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -69,5 +72,28 @@ export function openDatabase(
       await sql`select 1`.execute(db);
     },
     destroy: () => db.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares every query anew; on the ingest path that was a tenth of the CPU. Statements
+ * are cached by their SQL (Kysely runs each to completion before the next, so reuse is safe);
+ * the cache is bounded because some SQL embeds list lengths (`in (?, ?, …)`).
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (text: string) => {
+      let stmt = cache.get(text);
+      if (stmt) {
+        cache.delete(text);
+      } else {
+        stmt = sqlite.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
   };
 }

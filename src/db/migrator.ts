@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type MigrationResultSet, Migrator } from 'kysely';
-import type { SchemaDb } from './dialect.js';
+import { type MigrationResultSet, Migrator, sql } from 'kysely';
+import { dialectOf, type SchemaDb } from './dialect.js';
 import { migrations } from './migrations/index.js';
 
 export interface MigrationState {
@@ -9,12 +9,20 @@ export interface MigrationState {
   readonly executedAt: Date | undefined;
 }
 
-export function createMigrator(db: SchemaDb): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => migrations } });
+/**
+ * On PostgreSQL the migration tables are pinned to the connection's current schema: Kysely looks
+ * for them across all schemas otherwise, and another installation's tables in a neighbouring
+ * schema would make it skip creating its own.
+ */
+export async function createMigrator(db: SchemaDb): Promise<Migrator> {
+  const provider = { getMigrations: async () => migrations };
+  if (dialectOf(db) !== 'postgres') return new Migrator({ db, provider });
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return new Migrator({ db, provider, migrationTableSchema: rows[0]!.schema });
 }
 
 export async function migrationStatus(db: SchemaDb): Promise<MigrationState[]> {
-  const list = await createMigrator(db).getMigrations();
+  const list = await (await createMigrator(db)).getMigrations();
   return list.map((m) => ({ name: m.name, executedAt: m.executedAt }));
 }
 
@@ -48,12 +56,12 @@ function unwrap(set: MigrationResultSet, what: string): string[] {
 
 /** Applies every pending migration; returns the names applied. */
 export async function migrateToLatest(db: SchemaDb): Promise<string[]> {
-  return unwrap(await createMigrator(db).migrateToLatest(), 'migrate up');
+  return unwrap(await (await createMigrator(db)).migrateToLatest(), 'migrate up');
 }
 
 /** Reverts the most recent `steps` migrations; returns the names reverted. */
 export async function migrateDown(db: SchemaDb, steps = 1): Promise<string[]> {
-  const migrator = createMigrator(db);
+  const migrator = await createMigrator(db);
   const reverted: string[] = [];
   for (let i = 0; i < steps; i++) {
     const names = unwrap(await migrator.migrateDown(), 'migrate down');

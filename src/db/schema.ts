@@ -20,6 +20,10 @@ export interface Database {
   assets: AssetsTable;
   devices: DevicesTable;
   sensors: SensorsTable;
+  series: SeriesTable;
+  reading_log: ReadingLogTable;
+  reading_chunks: ReadingChunksTable;
+  ingest_requests: IngestRequestsTable;
 }
 
 /** 0/1 in both dialects. */
@@ -189,6 +193,8 @@ export interface DevicesTable {
   quarantine_reason: string | null;
   refused_count: ColumnType<number, number | undefined, number>;
   last_seen_at: number | null;
+  online: Flag;
+  presence_changed_at: number | null;
   metadata: JsonText;
   created_at: number;
   updated_at: number;
@@ -232,4 +238,43 @@ export interface AssetsTable {
   metadata: JsonText;
   created_at: number;
   updated_at: number;
+}
+
+export interface SeriesTable {
+  id: Generated<number>;
+  sensor_id: string;
+  tenant_id: string;
+  last_ts: number | null;
+  last_value: number | null;
+  last_quality: number | null;
+  created_at: number;
+}
+
+/** One committed batch of readings, packed (see telemetry/storage/log-codec.ts). */
+export interface ReadingLogTable {
+  id: Generated<number>;
+  count: number;
+  min_ts: number;
+  max_ts: number;
+  data: Uint8Array;
+  created_at: number;
+}
+
+/** A compressed run of one series' readings (see telemetry/storage/chunk-codec.ts). */
+export interface ReadingChunksTable {
+  series_id: number;
+  start_ts: number;
+  end_ts: number;
+  count: number;
+  min_value: number;
+  max_value: number;
+  sum_value: number;
+  data: Uint8Array;
+}
+
+export interface IngestRequestsTable {
+  tenant_id: string;
+  idempotency_key: string;
+  response: string;
+  created_at: number;
 }

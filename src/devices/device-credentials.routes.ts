@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -5,6 +6,7 @@ import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
 import { isoOrNull } from '../http/present.js';
 import { findDevice } from '../registry/devices.repository.js';
+import { isUniqueViolation } from '../registry/registry.util.js';
 import type { Services } from '../services.js';
 import {
   type DeviceCredential,
@@ -23,6 +25,20 @@ const CredentialSchema = Type.Object({
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
+
+/** A PEM certificate's SHA-256 fingerprint (hex) and expiry, or 400. */
+function parseCertificate(pem: string): { fingerprint: string; validTo: number } {
+  try {
+    const cert = new X509Certificate(pem);
+    const validTo = Date.parse(cert.validTo);
+    if (!(validTo > Date.now())) throw new Error('expired');
+    return { fingerprint: cert.fingerprint256.replace(/:/g, '').toLowerCase(), validTo };
+  } catch (err) {
+    throw new AppError('VALIDATION_FAILED', 'Not a valid, unexpired PEM certificate', {
+      errors: [{ pointer: '/body/certificate', detail: (err as Error).message }],
+    });
+  }
+}
 
 const present = (c: DeviceCredential) => ({
   ...c,
@@ -86,16 +102,26 @@ export async function deviceCredentialRoutes(
       schema: {
         tags,
         summary:
-          'Issue a device credential (token shown once); rotateGraceS lets older ones work a while longer',
+          'Issue a device credential: a token (shown once) or, with `certificate`, a client certificate for MQTT over TLS; rotateGraceS lets older ones work a while longer',
         body: Type.Object(
           {
             deviceId: Uuid,
             expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
             rotateGraceS: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 24 * 3600 })),
+            certificate: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 20000, description: 'PEM client certificate' }),
+            ),
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ credential: CredentialSchema, token: Type.String() }) },
+        response: {
+          201: Type.Object({
+            credential: CredentialSchema,
+            token: Type.Union([Type.String(), Type.Null()], {
+              description: 'null for a certificate credential',
+            }),
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -110,16 +136,25 @@ export async function deviceCredentialRoutes(
           errors: [{ pointer: '/body/deviceId', detail: 'is not a device of this tenant' }],
         });
       }
-      const { credential, token } = await issueDeviceCredential(
-        services,
-        request,
-        request.principal!.tenantId,
-        {
+      const certificate = request.body.certificate ? parseCertificate(request.body.certificate) : undefined;
+      let issued: Awaited<ReturnType<typeof issueDeviceCredential>>;
+      try {
+        issued = await issueDeviceCredential(services, request, request.principal!.tenantId, {
           deviceId: request.body.deviceId,
-          expiresAt,
+          // A certificate credential ends with the certificate unless an earlier expiry is asked for.
+          expiresAt: certificate
+            ? Math.min(expiresAt ?? Number.POSITIVE_INFINITY, certificate.validTo)
+            : expiresAt,
           rotateGraceS: request.body.rotateGraceS,
-        },
-      );
+          certificateFingerprint: certificate?.fingerprint,
+        });
+      } catch (err) {
+        if (certificate && isUniqueViolation(err)) {
+          throw new AppError('CONFLICT', 'This certificate is already registered');
+        }
+        throw err;
+      }
+      const { credential, token } = issued;
       return reply.code(201).send({ credential: present(credential), token });
     },
   );

@@ -21,9 +21,16 @@ export async function issueDeviceCredential(
   services: Services,
   request: FastifyRequest,
   tenantId: string,
-  input: { deviceId: string; expiresAt?: number | undefined; rotateGraceS?: number | undefined },
-): Promise<{ credential: DeviceCredential; token: string }> {
-  const token = newOpaqueToken('device');
+  input: {
+    deviceId: string;
+    expiresAt?: number | undefined;
+    rotateGraceS?: number | undefined;
+    /** A client certificate's SHA-256 fingerprint (hex): the device logs in with that certificate (MQTT over TLS). */
+    certificateFingerprint?: string | undefined;
+  },
+): Promise<{ credential: DeviceCredential; token: string | null }> {
+  const fingerprint = input.certificateFingerprint;
+  const token = fingerprint ? null : newOpaqueToken('device');
   const now = Date.now();
   const id = randomUUID();
   const credential = await services.database.db.transaction().execute(async (trx) => {
@@ -31,8 +38,8 @@ export async function issueDeviceCredential(
       id,
       tenant_id: tenantId,
       device_id: input.deviceId,
-      prefix: token.slice(0, 12),
-      token_hash: hashToken(token),
+      prefix: token ? token.slice(0, 12) : `cert:${fingerprint!.slice(0, 8)}`,
+      token_hash: token ? hashToken(token) : certificateHash(fingerprint!),
       created_by: request.principal?.kind === 'user' ? request.principal.userId : null,
       created_at: now,
       expires_at: input.expiresAt ?? null,
@@ -48,6 +55,7 @@ export async function issueDeviceCredential(
       targetId: input.deviceId,
       details: {
         credentialId: id,
+        kind: fingerprint ? 'certificate' : 'token',
         ...(input.rotateGraceS !== undefined ? { graceS: input.rotateGraceS } : {}),
       },
     });
@@ -76,4 +84,9 @@ export async function revokeDeviceCredentialById(
       details: { credentialId: id },
     });
   });
+}
+
+/** How a certificate credential is stored: its fingerprint, marked so it can never equal a token hash. */
+export function certificateHash(fingerprintHex: string): string {
+  return `cert:${fingerprintHex.toLowerCase()}`;
 }

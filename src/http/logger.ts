@@ -22,11 +22,44 @@ const SECRET_KEYS = [
 
 export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
 
-const SECRET_QUERY = /([?&](?:token|access_token|refresh_token|api_key|apikey|key|password|secret)=)[^&#]*/gi;
+const SECRET_QUERY_KEYS = new Set([
+  'token',
+  'access_token',
+  'refresh_token',
+  'api_key',
+  'apikey',
+  'key',
+  'password',
+  'secret',
+  'p',
+]);
 
-/** Request URLs may carry tokens in the query string (WebSocket clients, download links). */
+/**
+ * Request URLs may carry tokens in the query string (WebSocket clients, download links, InfluxDB
+ * v1 clients' `p`). Names are compared after decoding, as the query parser sees them, so `%70=`
+ * is redacted like `p=`.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[Redacted]');
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const fragment = hash < 0 ? '' : url.slice(hash);
+  const parts = url.slice(q + 1, hash < 0 ? undefined : hash).split('&');
+  let changed = false;
+  const out = parts.map((part) => {
+    const eq = part.indexOf('=');
+    if (eq < 0) return part;
+    let name: string;
+    try {
+      name = decodeURIComponent(part.slice(0, eq).replace(/\+/g, ' '));
+    } catch {
+      name = part.slice(0, eq);
+    }
+    if (!SECRET_QUERY_KEYS.has(name.toLowerCase())) return part;
+    changed = true;
+    return `${part.slice(0, eq)}=[Redacted]`;
+  });
+  return changed ? `${url.slice(0, q)}?${out.join('&')}${fragment}` : url;
 }
 
 export function loggerOptions(config: Pick<Config, 'log' | 'instanceId'>): LoggerOptions {

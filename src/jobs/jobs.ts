@@ -1,5 +1,6 @@
 import { auditCheckpointJob } from '../audit/audit-checkpoint.job.js';
 import type { Services } from '../services.js';
+import { retentionJob } from '../telemetry/retention.job.js';
 import type { JobDefinition } from './job.js';
 import { jobRunsPruneJob } from './job-runs-prune.job.js';
 import { openGate, RedisRunGate } from './run-gate.js';
@@ -7,7 +8,11 @@ import { Scheduler, type SchedulerOptions } from './scheduler.js';
 
 /** Every background job of the application. Features add theirs here. */
 export function applicationJobs(services: Services): JobDefinition[] {
-  return [jobRunsPruneJob(services.config.jobs.runRetentionDays), auditCheckpointJob];
+  return [
+    jobRunsPruneJob(services.config.jobs.runRetentionDays),
+    auditCheckpointJob,
+    retentionJob(services.config.telemetry.retentionDays),
+  ];
 }
 
 export function createScheduler(

@@ -15,6 +15,9 @@ export interface Device {
   /** Readings refused while quarantined. */
   readonly refusedCount: number;
   readonly lastSeenAt: Date | null;
+  /** MQTT presence: connected now (or last said so on its status topic), and since when. */
+  readonly online: boolean;
+  readonly presenceChangedAt: Date | null;
   readonly metadata: Record<string, unknown>;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -31,6 +34,8 @@ function toDevice(r: Selectable<DevicesTable>): Device {
     quarantineReason: r.quarantine_reason,
     refusedCount: Number(r.refused_count),
     lastSeenAt: dateOrNull(r.last_seen_at),
+    online: r.online === 1,
+    presenceChangedAt: dateOrNull(r.presence_changed_at),
     metadata: JSON.parse(r.metadata) as Record<string, unknown>,
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
@@ -39,7 +44,10 @@ function toDevice(r: Selectable<DevicesTable>): Device {
 
 export async function insertDevice(
   db: DbOrTrx,
-  row: Omit<Selectable<DevicesTable>, 'status' | 'quarantine_reason' | 'refused_count' | 'last_seen_at'>,
+  row: Omit<
+    Selectable<DevicesTable>,
+    'status' | 'quarantine_reason' | 'refused_count' | 'last_seen_at' | 'online' | 'presence_changed_at'
+  >,
 ): Promise<Device> {
   await db.insertInto('devices').values(row).execute();
   return toDevice({
@@ -48,6 +56,8 @@ export async function insertDevice(
     quarantine_reason: null,
     refused_count: 0,
     last_seen_at: null,
+    online: 0,
+    presence_changed_at: null,
   });
 }
 
@@ -112,4 +122,14 @@ export async function deleteDevice(db: DbOrTrx, tenantId: string, id: string): P
     .where('device_id', '=', id)
     .execute();
   await db.deleteFrom('devices').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+}
+
+/** Records a device connecting or going away (MQTT), unless a newer change is already recorded. */
+export async function setPresence(db: DbOrTrx, deviceId: string, online: boolean, at: number): Promise<void> {
+  await db
+    .updateTable('devices')
+    .set({ online: online ? 1 : 0, presence_changed_at: at, ...(online ? { last_seen_at: at } : {}) })
+    .where('id', '=', deviceId)
+    .where((eb) => eb.or([eb('presence_changed_at', 'is', null), eb('presence_changed_at', '<=', at)]))
+    .execute();
 }

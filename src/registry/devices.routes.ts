@@ -31,6 +31,8 @@ const DeviceSchema = Type.Object({
   quarantineReason: Type.Union([Type.String(), Type.Null()]),
   refusedCount: Type.Integer(),
   lastSeenAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  online: Type.Boolean(),
+  presenceChangedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   metadata: Type.Record(Type.String(), Type.Unknown()),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -39,6 +41,7 @@ const DeviceSchema = Type.Object({
 const present = (d: Device) => ({
   ...d,
   lastSeenAt: isoOrNull(d.lastSeenAt),
+  presenceChangedAt: isoOrNull(d.presenceChangedAt),
   createdAt: d.createdAt.toISOString(),
   updatedAt: d.updatedAt.toISOString(),
 });

@@ -1,6 +1,8 @@
 import type { Db } from '../db/database.js';
 import type { SensorDirectory, SensorInfo } from './validate.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 interface Entry {
   readonly info: SensorInfo | null;
   readonly expires: number;
@@ -13,7 +15,9 @@ interface Entry {
  * in this process call `invalidate`; other instances see them within `ttlMs`.
  */
 export class DbSensorDirectory implements SensorDirectory {
-  private readonly cache = new Map<string, Entry>();
+  /** Per tenant, by reference (id or key): no key building per reading on the hot path. */
+  private readonly cache = new Map<string, Map<string, Entry>>();
+  private size = 0;
   hits = 0;
   misses = 0;
 
@@ -27,8 +31,11 @@ export class DbSensorDirectory implements SensorDirectory {
     const now = this.clock();
     const out = new Map<string, SensorInfo>();
     const missing: string[] = [];
+    const tenant = this.cache.get(tenantId);
     for (const ref of refs) {
-      const hit = this.cache.get(`${tenantId}\u0000${ref}`);
+      // No sensor id or key is longer: not worth a lookup, nor a cache entry.
+      if (ref.length > 128) continue;
+      const hit = tenant?.get(ref);
       if (hit && hit.expires > now) {
         this.hits++;
         if (hit.info) out.set(ref, hit.info);
@@ -53,7 +60,13 @@ export class DbSensorDirectory implements SensorDirectory {
           'sensor_types.valid_max',
         ])
         .where('sensors.tenant_id', '=', tenantId)
-        .where((eb) => eb.or([eb('sensors.id', 'in', chunk), eb('sensors.key', 'in', chunk)]))
+        // A UUID-shaped reference may be an id or a key; anything else can only be a key. Keeping
+        // the `or` to the few that need it lets the (tenant, key) index answer the rest.
+        .where((eb) => {
+          const ids = chunk.filter((r) => UUID.test(r));
+          const byKey = eb('sensors.key', 'in', chunk);
+          return ids.length > 0 ? eb.or([eb('sensors.id', 'in', ids), byKey]) : byKey;
+        })
         .execute();
       const found = new Map<string, SensorInfo>();
       for (const r of rows) {
@@ -71,7 +84,7 @@ export class DbSensorDirectory implements SensorDirectory {
       }
       for (const ref of chunk) {
         const info = found.get(ref) ?? null;
-        this.remember(`${tenantId}\u0000${ref}`, { info, expires: now + this.opts.ttlMs });
+        this.remember(tenantId, ref, { info, expires: now + this.opts.ttlMs });
         if (info) out.set(ref, info);
       }
     }
@@ -80,16 +93,22 @@ export class DbSensorDirectory implements SensorDirectory {
 
   /** Forget a tenant's cached sensors (after a registry change in this process). */
   invalidate(tenantId: string): void {
-    const prefix = `${tenantId}\u0000`;
-    for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
+    this.size -= this.cache.get(tenantId)?.size ?? 0;
+    this.cache.delete(tenantId);
   }
 
-  private remember(key: string, entry: Entry): void {
-    if (this.cache.size >= this.opts.maxEntries) {
-      // Maps iterate in insertion order: drop the oldest entry.
+  private remember(tenantId: string, ref: string, entry: Entry): void {
+    if (this.size >= this.opts.maxEntries) {
+      // Over the bound: drop the tenant cached first (Maps iterate in insertion order).
       const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+      if (oldest !== undefined) this.invalidate(oldest);
     }
-    this.cache.set(key, entry);
+    let tenant = this.cache.get(tenantId);
+    if (!tenant) {
+      tenant = new Map();
+      this.cache.set(tenantId, tenant);
+    }
+    if (!tenant.has(ref)) this.size++;
+    tenant.set(ref, entry);
   }
 }

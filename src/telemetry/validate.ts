@@ -44,6 +44,8 @@ export interface ValidatedBatch {
   readonly rejected: ItemRejection[];
   /** Readings refused because their device is quarantined, per device (to count on the device). */
   readonly quarantinedRefusals: ReadonlyMap<string, number>;
+  /** Devices whose sensors have accepted readings here (their last-seen time moves on commit). */
+  readonly devicesSeen: ReadonlySet<string>;
 }
 
 const SUSPECT = 1;
@@ -66,6 +68,7 @@ export async function validateBatch(
   const keep: number[] = [];
   const sensorId: string[] = [];
   const quarantined = new Map<string, number>();
+  const devicesSeen = new Set<string>();
   const oldest = receivedAt - limits.maxBackfillMs;
   const newest = receivedAt + limits.maxFutureMs;
   for (let i = 0; i < batch.count; i++) {
@@ -108,6 +111,7 @@ export async function validateBatch(
     }
     keep.push(i);
     sensorId.push(info.id);
+    if (info.deviceId) devicesSeen.add(info.deviceId);
   }
   const n = keep.length;
   const out = {
@@ -128,5 +132,5 @@ export async function validateBatch(
     out.quality[j] = outside ? Math.max(batch.quality[i]!, SUSPECT) : batch.quality[i]!;
   }
   rejected.sort((a, b) => a.index - b.index);
-  return { count: n, sensorId, ...out, rejected, quarantinedRefusals: quarantined };
+  return { count: n, sensorId, ...out, rejected, quarantinedRefusals: quarantined, devicesSeen };
 }

@@ -13,7 +13,10 @@ const TenantSchema = Type.Object({
   id: Type.String(),
   slug: Type.String(),
   name: Type.String(),
-  settings: Type.Object({ requireMfaForAdmins: Type.Boolean() }),
+  settings: Type.Object({
+    requireMfaForAdmins: Type.Boolean(),
+    retentionDays: Type.Union([Type.Integer(), Type.Null()]),
+  }),
   createdAt: Type.String({ format: 'date-time' }),
 });
 
@@ -45,7 +48,15 @@ export async function tenantRoutes(base: FastifyInstance, opts: { services: Serv
           {
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
             settings: Type.Optional(
-              Type.Object({ requireMfaForAdmins: Type.Boolean() }, { additionalProperties: false }),
+              Type.Object(
+                {
+                  requireMfaForAdmins: Type.Optional(Type.Boolean()),
+                  retentionDays: Type.Optional(
+                    Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()]),
+                  ),
+                },
+                { additionalProperties: false, minProperties: 1 },
+              ),
             ),
           },
           { additionalProperties: false, minProperties: 1 },
@@ -57,7 +68,13 @@ export async function tenantRoutes(base: FastifyInstance, opts: { services: Serv
       const { db } = services.database;
       const tenantId = request.principal!.tenantId;
       await db.transaction().execute(async (trx) => {
-        await updateTenant(trx, tenantId, { ...request.body, now: Date.now() });
+        const current = (await findTenant(trx, tenantId))!;
+        const { settings, name } = request.body;
+        await updateTenant(trx, tenantId, {
+          name,
+          settings: settings ? { ...current.settings, ...settings } : undefined,
+          now: Date.now(),
+        });
         await recordAuditIn(services, trx, {
           ...auditContext(request),
           action: 'tenant.update',

@@ -35,6 +35,7 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     SECRET_KEY: testKey(),
     ENCRYPTION_KEY: testKey(),
     JOBS_ENABLED: 'false',
+    MQTT_PORT: '0',
     ...env,
   }).config;
 }

@@ -2,6 +2,10 @@ import { AppError } from '../../http/errors/catalogue.js';
 import { BatchBuilder, type ParsedBatch } from './batch.js';
 
 export type Precision = 'ns' | 'us' | 'ms' | 's';
+/** A decimal number; unambiguous (linear time) even on long digit runs. */
+export const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+/** Longer numeric text is refused before any matching (a double needs far fewer digits). */
+export const MAX_NUMBER = 64;
 const TO_MS: Readonly<Record<Precision, number>> = { ns: 1e-6, us: 1e-3, ms: 1, s: 1000 };
 
 /**
@@ -98,13 +102,17 @@ export function parseLineProtocol(
       const raw = f.slice(eq + 1);
       const key = sensorKeyFor(measurement, tags, field);
       const i = index++;
+      if (key.length > 128) {
+        b.reject(i, 'MISSING_SENSOR', 'the sensor key this point maps to is longer than 128 characters');
+        continue;
+      }
       if (raw.startsWith('"')) {
         b.reject(i, 'NOT_NUMERIC', `${key}: string field values are not stored`);
       } else if (/^(t|T|true|True|TRUE|f|F|false|False|FALSE)$/.test(raw)) {
         b.reject(i, 'NOT_NUMERIC', `${key}: boolean field values are not stored`);
       } else if (/^-?\d+[iu]$/.test(raw)) {
         b.add(i, key, ts, Number(raw.slice(0, -1)));
-      } else if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw)) {
+      } else if (raw.length <= MAX_NUMBER && NUMBER.test(raw)) {
         const value = Number(raw);
         if (Number.isFinite(value)) b.add(i, key, ts, value);
         else b.reject(i, 'NOT_FINITE', `${key}: value must be finite`);

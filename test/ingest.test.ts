@@ -373,6 +373,28 @@ describe.each(DIALECTS)('ingestion on %s', (dialect) => {
       expect((await readings(f.ids.fA, t0, t0 + 5 * MIN)).map((r) => r.value)).toEqual([0, 1, 2, 3, 4]);
     });
 
+    it('readings arriving out of order are new once and duplicates after, also across compaction', async () => {
+      // As through a shared MQTT subscription: a device's messages overtake each other.
+      const t0 = slot();
+      const at = (...mins: number[]) => ({
+        readings: mins.map((m) => ({ sensor: 'a/flow', ts: t0 + m * MIN, value: m })),
+      });
+      const answer = async (...mins: number[]) => {
+        const { accepted, duplicates } = (await post(f.deviceA, at(...mins))).json();
+        return [accepted, duplicates];
+      };
+      expect(await answer(0)).toEqual([1, 0]);
+      expect(await answer(5)).toEqual([1, 0]);
+      expect(await answer(2)).toEqual([1, 0]);
+      expect(await answer(2)).toEqual([0, 1]);
+      expect(await answer(5)).toEqual([0, 1]);
+      expect(await answer(0)).toEqual([0, 1]);
+      expect(await answer(1, 2, 6)).toEqual([2, 1]);
+      await t.services.telemetry.compactAll();
+      expect(await answer(1, 3)).toEqual([1, 1]);
+      expect((await readings(f.ids.fA, t0, t0 + 7 * MIN)).map((r) => r.value)).toEqual([0, 1, 2, 3, 5, 6]);
+    });
+
     it('the same batch sent concurrently is stored exactly once', async () => {
       const t0 = slot();
       const batch = {

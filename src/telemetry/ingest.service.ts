@@ -6,6 +6,7 @@ import type { QueryCache } from './query/query-cache.js';
 import type { GroupCommitter, RequestTicket } from './storage/group-commit.js';
 import type { LogBlock } from './storage/log-codec.js';
 import { findStored, type LogCache } from './storage/readings.repository.js';
+import { RecentIndex } from './storage/recent-index.js';
 import type { SeriesIds } from './storage/series-ids.js';
 import type { Watermarks } from './storage/watermarks.js';
 import { type IngestLimits, type IngestSource, type SensorDirectory, validateBatch } from './validate.js';
@@ -39,14 +40,18 @@ const DUPLICATE = 2;
  * Duplicate detection has a fast path and an exact path. A reading newer than its series'
  * watermark is new. Anything else is reserved (so a concurrent request sending the same reading
  * waits for this one), waits for the requests in flight before it that write the same series, and
- * is then looked up in storage.
+ * is then looked up among this instance's recent commits (RecentIndex) or, when older, in storage.
  */
 export class IngestService {
   /** `series:ts` of readings on the exact path, to the settlement of the request holding them. */
   private readonly reserved = new Map<string, Promise<void>>();
   private readonly inflightKeys = new Map<string, Promise<unknown>>();
+  /** What this instance committed recently, so the exact path rarely needs storage. */
+  private readonly recent: RecentIndex;
 
-  constructor(private readonly deps: IngestDeps) {}
+  constructor(private readonly deps: IngestDeps) {
+    this.recent = new RecentIndex((s) => deps.watermarks.get(s));
+  }
 
   async ingest(
     source: IngestSource,
@@ -185,6 +190,8 @@ export class IngestService {
         refused: v.quarantinedRefusals,
         idempotency: remember?.(result),
       });
+      // Before the ticket settles: requests waiting on it then find these readings here.
+      if (accepted > 0) this.recent.addCommitted(block.series, block.ts);
       await this.deps.cache.bump(touched);
       return result;
     } finally {
@@ -226,14 +233,20 @@ export class IngestService {
     await ticket.barrier();
     await Promise.all(waits);
     const wanted = new Map<number, number[]>();
+    const inStorage: number[] = [];
     for (const j of candidates) {
       const s = series[j]!;
+      if (this.recent.covers(s, ts[j]!)) {
+        state[j] = this.recent.has(s, ts[j]!) ? DUPLICATE : ACCEPT;
+        continue;
+      }
+      inStorage.push(j);
       const list = wanted.get(s) ?? [];
       if (list.length === 0) wanted.set(s, list);
       list.push(ts[j]!);
     }
     const stored = await findStored(this.deps.db, wanted, this.deps.logCache);
-    for (const j of candidates) state[j] = stored.has(`${series[j]}:${ts[j]}`) ? DUPLICATE : ACCEPT;
+    for (const j of inStorage) state[j] = stored.has(`${series[j]}:${ts[j]}`) ? DUPLICATE : ACCEPT;
   }
 }
 

@@ -15,7 +15,7 @@ import { api, benchOwner, freePort, log, run, startVigil, type Vigil } from './h
 
 const DEVICES = Number(process.env.BENCH_MQTT_DEVICES ?? 20);
 const SENSORS = Number(process.env.BENCH_MQTT_SENSORS ?? 10);
-const MESSAGES = Number(process.env.BENCH_MQTT_MESSAGES ?? 500);
+const MESSAGES = Number(process.env.BENCH_MQTT_MESSAGES ?? 2000);
 const WINDOW = Number(process.env.BENCH_MQTT_WINDOW ?? 8);
 const BROKER = process.env.BENCH_MQTT_BROKER ?? 'mqtt://127.0.0.1:1883';
 const TOTAL = DEVICES * MESSAGES;
@@ -193,9 +193,12 @@ async function bareSubscriber() {
   return { messagesPerSec };
 }
 
-const emb = await embedded();
-const ext = await external();
-const bare = await bareSubscriber();
+// BENCH_MQTT_ONLY=external (or embedded, bare) runs one part, for experiments; the JSON then has
+// null for the parts skipped.
+const only = process.env.BENCH_MQTT_ONLY;
+const emb = !only || only === 'embedded' ? await embedded() : null;
+const ext = !only || only === 'external' ? await external() : null;
+const bare = !only || only === 'bare' ? await bareSubscriber() : null;
 console.log(
   JSON.stringify({
     devices: DEVICES,
@@ -205,6 +208,6 @@ console.log(
     embedded: emb,
     external: ext,
     bareSubscriber: bare,
-    ratioToBare: Math.round((ext.messagesPerSec / bare.messagesPerSec) * 100) / 100,
+    ratioToBare: ext && bare ? Math.round((ext.messagesPerSec / bare.messagesPerSec) * 100) / 100 : null,
   }),
 );

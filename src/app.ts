@@ -14,6 +14,7 @@ import { registerOpenApi } from './http/openapi.js';
 import { genRequestId, REQUEST_ID_HEADER } from './http/request-id.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
+import { mqttRoutes } from './mqtt/mqtt.routes.js';
 import { assetRoutes } from './registry/assets.routes.js';
 import { deviceRoutes } from './registry/devices.routes.js';
 import { importRoutes } from './registry/import.routes.js';
@@ -103,6 +104,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(influxRoutes, { services });
   await app.register(auditRoutes, { prefix: '/api/v1', services });
   await app.register(jobRoutes, { prefix: '/api/v1', services });
+  await app.register(mqttRoutes, { prefix: '/api/v1', services });
 
   await app.register(healthRoutes, {
     services,

@@ -90,10 +90,13 @@ export async function startServer(
       shareGroup: config.mqtt.shareGroup,
       sessionExpiryS: config.mqtt.sessionExpiryS,
       connections: config.mqtt.subscribers,
+      broker: config.mqtt.broker,
     });
   }
   if (config.mqtt.enabled && !config.mqttUrl) {
-    broker = new EmbeddedBroker(services, logger.child({ component: 'mqtt' }));
+    broker = new EmbeddedBroker(services, logger.child({ component: 'mqtt' }), {
+      connectionsPerTenant: config.mqtt.maxConnectionsPerTenant,
+    });
     try {
       const ports = await broker.start({
         host: config.mqtt.host,
@@ -112,6 +115,7 @@ export async function startServer(
     }
     logger.info(mqttPorts, 'embedded MQTT broker listening');
   }
+  services.mqtt.attach(broker ?? gateway);
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;

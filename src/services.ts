@@ -5,6 +5,7 @@ import { LoginLimiter } from './auth/login-limiter.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
+import { MqttStatusBoard } from './mqtt/mqtt-status.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
 import { DbSensorDirectory } from './telemetry/sensor-directory.js';
@@ -31,6 +32,8 @@ export interface Services {
   readonly sensorDirectory: DbSensorDirectory;
   /** Ingestion, reading storage and queries. */
   readonly telemetry: Telemetry;
+  /** The MQTT side's state, once the server has started it. */
+  readonly mqtt: MqttStatusBoard;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -53,7 +56,16 @@ export function createServices(config: Config, logger: Logger): Services {
       ? new SqliteWorkerLogSink(config.database)
       : new KyselyLogSink(database.db);
   const telemetry = new Telemetry(database.db, config.telemetry, sensorDirectory, logger, redis, sink);
-  return { config, logger, database, redis, identity, sensorDirectory, telemetry };
+  return {
+    config,
+    logger,
+    database,
+    redis,
+    identity,
+    sensorDirectory,
+    telemetry,
+    mqtt: new MqttStatusBoard(),
+  };
 }
 
 export async function closeServices(services: Services): Promise<void> {

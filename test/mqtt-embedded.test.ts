@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server.js';
+import { TestPki } from './helpers/certs.js';
 import { tempDir, testConfig } from './helpers/env.js';
+import { loginAs, seedUser } from './helpers/identity.js';
 import { seedTelemetry, type TelemetryFixture } from './helpers/telemetry.js';
 
 const MIN = 60_000;
@@ -65,6 +65,10 @@ describe('embedded MQTT broker', () => {
     await expect(connect('logger-b', tokenA)).rejects.toThrow(/Bad username or password/);
     await expect(connect(deviceKeyA, '')).rejects.toThrow();
     expect(server.broker!.counters.authFailures).toBeGreaterThanOrEqual(3);
+  });
+
+  it('speaks MQTT 3.1.1: an MQTT 5 CONNECT is refused (unacceptable protocol version)', async () => {
+    await expect(connect(deviceKeyA, tokenA, { protocolVersion: 5 })).rejects.toThrow(/protocol version/i);
   });
 
   it('stores readings in every format before the PUBACK (QoS 1)', async () => {
@@ -183,73 +187,22 @@ describe('embedded MQTT broker over TLS and WebSocket', () => {
 
   beforeAll(async () => {
     const dir = tempDir();
-    // A throw-away self-signed certificate for 127.0.0.1, made for this test.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
-    // A CA for client certificates, and two device certificates it signed.
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    ssl(
-      'req',
-      '-x509',
-      ...ec,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=devices-ca',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-    );
-    for (const name of ['client', 'other']) {
-      ssl('req', ...ec, '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-      ssl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-days',
-        '1',
-        '-out',
-        `${name}.pem`,
-      );
-    }
-    files = (name: string) => readFileSync(path.join(dir, name), 'utf8');
+    // A self-signed server certificate for 127.0.0.1, and a CA for client certificates with two
+    // device certificates it signed, all made for this test.
+    const pki = new TestPki(dir)
+      .selfSigned('cert', { ip: '127.0.0.1' })
+      .ca('ca')
+      .issue('client', 'ca')
+      .issue('other', 'ca');
+    cert = pki.read('cert.pem');
+    files = (name: string) => pki.read(name);
     const config = testConfig({
       HOST: '127.0.0.1',
       PORT: '0',
       MQTT_PORT: '0',
       MQTT_TLS_PORT: '0',
       MQTT_TLS_CERT: path.join(dir, 'cert.pem'),
-      MQTT_TLS_KEY: path.join(dir, 'key.pem'),
+      MQTT_TLS_KEY: path.join(dir, 'cert.key'),
       MQTT_TLS_CA: path.join(dir, 'ca.pem'),
       MQTT_WS_PORT: '0',
     });
@@ -345,5 +298,89 @@ describe('embedded MQTT broker over TLS and WebSocket', () => {
     expect(() =>
       testConfig({ MQTT_TLS_PORT: '8883', MQTT_TLS_CERT: '/nope.pem', MQTT_TLS_KEY: '/nope.key' }),
     ).toThrow(/file not found/);
+  });
+});
+
+describe('embedded MQTT broker: connections per tenant', () => {
+  let server: RunningServer;
+  let f: TelemetryFixture;
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    const config = testConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      MQTT_PORT: '0',
+      MQTT_MAX_CONNECTIONS_PER_TENANT: '1',
+    });
+    server = await startServer(config, pino({ level: 'silent' }), { migrate: true, noSetupLink: true });
+    f = await seedTelemetry({ app: server.app, services: server.services, config, close: async () => {} });
+  });
+  afterAll(async () => {
+    for (const c of clients) c.end(true);
+    await server.shutdown('test done');
+  });
+
+  const connect = (username: string, device: { authorization: string }) =>
+    new Promise<MqttClient>((resolve, reject) => {
+      const c = mqtt.connect(`mqtt://127.0.0.1:${server.mqttPort}`, {
+        username,
+        password: device.authorization.replace('Device ', ''),
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+      });
+      clients.push(c);
+      c.once('connect', () => resolve(c));
+      c.once('error', reject);
+    });
+  const status = async () =>
+    (await server.app.inject({ method: 'GET', url: '/api/v1/mqtt/status', headers: f.admin.auth })).json();
+  const until = async (check: (s: { connections: number }) => boolean) => {
+    for (let i = 0; i < 100 && !check(await status()); i++) await new Promise((r) => setTimeout(r, 20));
+    return status();
+  };
+
+  it('counts a tenant’s connections, refuses one past its limit, and admits it once one ends', async () => {
+    expect(await status()).toMatchObject({
+      mode: 'embedded',
+      connected: true,
+      connections: 0,
+      connectionLimit: 1,
+      devices: { total: 2, online: 0 },
+    });
+    const a = await connect('logger-a', f.deviceA);
+    expect(await until((s) => s.connections === 1)).toMatchObject({
+      connections: 1,
+      devices: { total: 2, online: 1 },
+    });
+    // The second device of the tenant is over the limit of one: CONNACK 3 (server unavailable).
+    await expect(connect('logger-b', f.deviceB)).rejects.toThrow(/Server unavailable/i);
+    a.end(true);
+    expect((await until((s) => s.connections === 0)).connections).toBe(0);
+    const b = await connect('logger-b', f.deviceB);
+    expect(b.connected).toBe(true);
+
+    // Platform admins see the instance: connections per tenant and the counters.
+    const root = await seedUser(server.services, { tenant: 'ops', role: 'owner', platformAdmin: true });
+    const session = await loginAs(server.app, root.email);
+    const admin = await server.app.inject({
+      method: 'GET',
+      url: '/api/v1/admin/mqtt',
+      headers: session.auth,
+    });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.json()).toMatchObject({
+      mode: 'embedded',
+      connected: true,
+      connectionsByTenant: [{ connections: 1 }],
+      counters: { connectionLimitRefusals: 1 },
+    });
+    // …and only they do.
+    const denied = await server.app.inject({
+      method: 'GET',
+      url: '/api/v1/admin/mqtt',
+      headers: f.admin.auth,
+    });
+    expect(denied.statusCode).toBe(403);
   });
 });

@@ -26,6 +26,9 @@ describe('external broker (Mosquitto): shared subscription, ack after commit, pe
       MQTT_URL: BROKER,
       MQTT_SHARE_GROUP: group,
       MQTT_CLIENT_ID: `${group}-${instance}`,
+      // Few connections each: the broker deals messages round-robin in joining order, so with
+      // 64 per instance all 40 test messages would go to the first instance.
+      MQTT_SUBSCRIBERS: '2',
       INSTANCE_ID: instance,
       // Long enough for the test; short, so the broker does not keep test sessions for a week.
       MQTT_SESSION_EXPIRY_S: '120',

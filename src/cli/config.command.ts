@@ -15,6 +15,10 @@ export function registerConfig(program: Command): void {
         database: database.dialect === 'postgres' ? { ...database, url: redactUrl(database.url) } : database,
         redisUrl: rest.redisUrl && redactUrl(rest.redisUrl),
         mqttUrl: rest.mqttUrl && redactUrl(rest.mqttUrl),
+        mqtt: {
+          ...rest.mqtt,
+          broker: { ...rest.mqtt.broker, password: rest.mqtt.broker.password && '***' },
+        },
         secrets: {
           secretKey: secrets.secretKey.id,
           secretKeyPrevious: secrets.secretKeyPrevious.map((k) => k.id),

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import type { EnvVarName } from './env.spec.js';
 import { type Env, EnvReader } from './env-reader.js';
 import { readSecrets, type SecretsConfig } from './secrets.js';
 
@@ -51,6 +52,15 @@ export interface Config {
     readonly clientId: string | undefined;
     readonly sessionExpiryS: number;
     readonly subscribers: number;
+    readonly maxConnectionsPerTenant: number;
+    /** How Vigil logs in to the external broker (`MQTT_URL`). */
+    readonly broker: {
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+      readonly caFile: string | undefined;
+      readonly certFile: string | undefined;
+      readonly keyFile: string | undefined;
+    };
     readonly tls:
       | {
           readonly port: number;
@@ -197,7 +207,9 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     shareGroup: r.string('MQTT_SHARE_GROUP') ?? 'vigil',
     clientId: r.string('MQTT_CLIENT_ID'),
     sessionExpiryS: r.int('MQTT_SESSION_EXPIRY_S', { min: 0, max: 4294967295 }, 604800),
-    subscribers: r.int('MQTT_SUBSCRIBERS', { min: 1, max: 256 }, 8),
+    subscribers: r.int('MQTT_SUBSCRIBERS', { min: 1, max: 256 }, 64),
+    maxConnectionsPerTenant: r.int('MQTT_MAX_CONNECTIONS_PER_TENANT', { min: 1, max: 10_000_000 }, 10000),
+    broker: readMqttBroker(r),
     tls: readMqttTls(r),
     wsPort:
       r.string('MQTT_WS_PORT') === undefined ? undefined : r.int('MQTT_WS_PORT', { min: 0, max: 65535 }, 0),
@@ -225,6 +237,28 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     telemetry,
   };
   return { config: deepFreeze(config), notices };
+}
+
+/** Credentials and TLS files for the external broker; the files must exist, cert and key go together. */
+function readMqttBroker(r: EnvReader): Config['mqtt']['broker'] {
+  const file = (name: EnvVarName): string | undefined => {
+    const f = r.string(name);
+    if (f === undefined) return undefined;
+    if (!existsSync(f)) r.problem(name, `file not found: ${f}`);
+    return path.resolve(f);
+  };
+  const certFile = file('MQTT_BROKER_CERT');
+  const keyFile = file('MQTT_BROKER_KEY');
+  if (Boolean(certFile) !== Boolean(keyFile))
+    r.problem(
+      certFile ? 'MQTT_BROKER_KEY' : 'MQTT_BROKER_CERT',
+      'MQTT_BROKER_CERT and MQTT_BROKER_KEY go together',
+    );
+  const password = r.string('MQTT_PASSWORD');
+  const username = r.string('MQTT_USERNAME');
+  if (password !== undefined && username === undefined)
+    r.problem('MQTT_USERNAME', 'is required when MQTT_PASSWORD is set');
+  return { username, password, caFile: file('MQTT_BROKER_CA'), certFile, keyFile };
 }
 
 /** The TLS listener needs a port, a certificate and a key that exist: all three or none. */

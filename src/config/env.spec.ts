@@ -145,8 +145,35 @@ export const ENV_VARS = {
   },
   MQTT_SUBSCRIBERS: {
     group: 'MQTT',
-    default: '8',
+    default: '64',
     doc: 'With `MQTT_URL`: subscriber connections per instance in the share group (client ids `<MQTT_CLIENT_ID>-<n>`). Each handles one message at a time until it is committed; more connections, more messages in flight.',
+  },
+  MQTT_MAX_CONNECTIONS_PER_TENANT: {
+    group: 'MQTT',
+    default: '10000',
+    doc: 'Embedded broker: device connections one tenant may hold at once; a CONNECT beyond it is refused with return code 3 (server unavailable) and counted.',
+  },
+  MQTT_USERNAME: {
+    group: 'MQTT',
+    doc: 'With `MQTT_URL`: the user name Vigil logs in to the external broker with (or put it in the URL).',
+  },
+  MQTT_PASSWORD: {
+    group: 'MQTT',
+    doc: 'With `MQTT_URL`: the password for `MQTT_USERNAME` (or put it in the URL).',
+    secret: true,
+  },
+  MQTT_BROKER_CA: {
+    group: 'MQTT',
+    doc: "With an `mqtts://` or `wss://` `MQTT_URL`: PEM file of the CA(s) that signed the external broker's certificate, when it is not one of the system's trusted CAs. The broker's certificate is always verified.",
+  },
+  MQTT_BROKER_CERT: {
+    group: 'MQTT',
+    doc: 'With an `mqtts://` or `wss://` `MQTT_URL`: PEM client certificate Vigil presents to the external broker (mTLS). Needs `MQTT_BROKER_KEY`.',
+  },
+  MQTT_BROKER_KEY: {
+    group: 'MQTT',
+    doc: 'PEM private key of `MQTT_BROKER_CERT`.',
+    secret: true,
   },
   MQTT_SESSION_EXPIRY_S: {
     group: 'MQTT',

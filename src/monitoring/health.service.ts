@@ -55,7 +55,14 @@ export function dependencyChecks(services: Services): Record<string, DependencyC
     };
   }
   if (services.config.mqttUrl) {
-    checks.mqtt = tcpReachable(services.config.mqttUrl, { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 });
+    const reachable = tcpReachable(services.config.mqttUrl, { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 });
+    // Once the gateway runs, what counts is whether it is logged in and subscribed, not whether
+    // the port answers (a broker refusing Vigil's credentials or certificate is not "ready").
+    checks.mqtt = async (signal) => {
+      const status = services.mqtt.current();
+      if (!status) return reachable(signal);
+      if (!status.connected) throw new Error('not connected to the external broker');
+    };
   }
   return checks;
 }

@@ -9,6 +9,7 @@ import { authenticateDeviceCertificate, authenticateDeviceToken } from '../auth/
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { setPresence } from '../registry/devices.repository.js';
 import type { Services } from '../services.js';
+import type { MqttStatus, MqttStatusSource } from './mqtt-status.js';
 import {
   type DeviceIdentity,
   type GatewayCounters,
@@ -39,8 +40,12 @@ function refused(code: 4 | 5, message: string): AuthenticateError {
  * publish authorisation: for QoS 1 the PUBACK goes out only after the readings are committed, so
  * a crash or a database outage before the commit means the device sends them again.
  */
-export class EmbeddedBroker {
+export class EmbeddedBroker implements MqttStatusSource {
   readonly counters: GatewayCounters = newCounters();
+  /** Device connections now, per tenant id. */
+  private readonly connections = new Map<string, number>();
+  /** Clients counted in `connections` (a client id taken over by a new connection ends the old). */
+  private readonly counted = new WeakSet<Client>();
   private aedes: Aedes | undefined;
   private readonly servers: net.Server[] = [];
   private wss: WebSocketServer | undefined;
@@ -48,7 +53,17 @@ export class EmbeddedBroker {
   constructor(
     private readonly services: Services,
     private readonly logger: Logger,
+    private readonly limits: { readonly connectionsPerTenant: number },
   ) {}
+
+  status(): MqttStatus {
+    return {
+      mode: 'embedded',
+      connected: this.aedes !== undefined && !this.aedes.closed,
+      connectionsByTenant: this.connections,
+      counters: this.counters,
+    };
+  }
 
   /** Listens (plain TCP, and TLS / WebSocket when configured); resolves with the bound ports. */
   async start(opts: {
@@ -132,6 +147,14 @@ export class EmbeddedBroker {
   private presence(client: Client, online: boolean): void {
     const identity = identities.get(client);
     if (!identity) return;
+    const n = this.connections.get(identity.tenantId) ?? 0;
+    if (online) {
+      this.counted.add(client);
+      this.connections.set(identity.tenantId, n + 1);
+    } else if (this.counted.delete(client)) {
+      if (n <= 1) this.connections.delete(identity.tenantId);
+      else this.connections.set(identity.tenantId, n - 1);
+    }
     setPresence(this.services.database.db, identity.deviceId, online, Date.now()).catch((err: Error) =>
       this.logger.warn({ err: err.message }, 'mqtt: presence not recorded'),
     );
@@ -169,6 +192,15 @@ export class EmbeddedBroker {
       .executeTakeFirst();
     if (!row || (username !== row.key && username !== row.id)) {
       throw refused(4, 'the username is not the device the token belongs to');
+    }
+    // Checked at CONNECT: connections racing through it together may pass the limit by a few.
+    if ((this.connections.get(principal.tenantId) ?? 0) >= this.limits.connectionsPerTenant) {
+      this.counters.connectionLimitRefusals++;
+      // MQTT 3.1.1 has no quota code; 3 (server unavailable) tells the device to retry later.
+      throw Object.assign(
+        new Error(`the tenant has its limit of ${this.limits.connectionsPerTenant} MQTT connections`),
+        { returnCode: 3 },
+      );
     }
     identities.set(client, {
       tenantId: principal.tenantId,

@@ -1,7 +1,10 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
 import { setPresence } from '../registry/devices.repository.js';
 import type { Services } from '../services.js';
+import type { MqttStatus, MqttStatusSource } from './mqtt-status.js';
 import {
   type DeviceIdentity,
   type GatewayCounters,
@@ -18,6 +21,8 @@ export interface GatewayOptions {
   readonly sessionExpiryS: number;
   /** Subscriber connections of this instance (each its own session, suffix `-<n>`). */
   readonly connections: number;
+  /** Credentials and TLS files (PEM paths) for the broker; URL credentials also work. */
+  readonly broker?: Config['mqtt']['broker'];
 }
 
 /**
@@ -35,15 +40,27 @@ export interface GatewayOptions {
  * the broker delivers it again on reconnect. A message that can never be stored is acknowledged
  * with reason 0x99 (payload format invalid) and reported on the device's errors topic.
  */
-export class ExternalGateway {
+export class ExternalGateway implements MqttStatusSource {
   readonly counters: GatewayCounters = newCounters();
   private readonly clients: MqttClient[] = [];
+  private lastError: string | undefined;
   private readonly devices = new Map<string, { identity: DeviceIdentity | null; expires: number }>();
 
   constructor(
     private readonly services: Services,
     private readonly logger: Logger,
   ) {}
+
+  status(): MqttStatus {
+    const connected = this.clients.filter((c) => c.connected).length;
+    return {
+      mode: 'external',
+      connected: connected > 0,
+      subscribers: { connected, total: this.clients.length },
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      counters: this.counters,
+    };
+  }
 
   /** Settles once connected and subscribed (the server does not wait for it). */
   ready: Promise<void> = Promise.resolve();
@@ -54,19 +71,22 @@ export class ExternalGateway {
    * the share group: that many messages are in flight and share group commits.
    */
   start(url: string, opts: GatewayOptions): Promise<void> {
+    const login = loginOptions(opts.broker);
     this.ready = Promise.all(
       Array.from({ length: opts.connections }, (_, i) =>
-        this.connect(url, {
-          ...opts,
-          clientId: opts.connections === 1 ? opts.clientId : `${opts.clientId}-${i}`,
-        }),
+        this.connect(
+          url,
+          { ...opts, clientId: opts.connections === 1 ? opts.clientId : `${opts.clientId}-${i}` },
+          login,
+        ),
       ),
     ).then(() => undefined);
     return this.ready;
   }
 
-  private async connect(url: string, opts: GatewayOptions): Promise<void> {
+  private async connect(url: string, opts: GatewayOptions, login: IClientOptions): Promise<void> {
     const client = mqtt.connect(url, {
+      ...login,
       clientId: opts.clientId,
       protocolVersion: 5,
       clean: false,
@@ -90,12 +110,16 @@ export class ExternalGateway {
     });
     this.clients.push(client);
     // Errors of unacknowledged messages are logged above; connection errors are retried by mqtt.js.
-    client.on('error', (err) => this.logger.warn({ err: err.message }, 'mqtt: external broker error'));
+    client.on('error', (err) => {
+      this.lastError = err.message;
+      this.logger.warn({ err: err.message }, 'mqtt: external broker error');
+    });
     const filter = `$share/${opts.shareGroup}/vigil/+/+/#`;
     // The persistent session keeps the subscription across reconnects; subscribe whenever the
     // broker has no session for us (the first connection, or after it expired).
     await new Promise<void>((resolve) => {
       client.on('connect', (ack) => {
+        this.lastError = undefined;
         // One small PUBACK per message: without this, Nagle's algorithm holds each one back until
         // the broker's delayed ACK arrives (tens of milliseconds), capping every connection.
         (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
@@ -166,6 +190,20 @@ export class ExternalGateway {
     this.devices.set(cacheKey, { identity, expires: Date.now() + 60_000 });
     return identity;
   }
+}
+
+/** Username/password and TLS material; the broker's certificate is always verified. */
+function loginOptions(broker: GatewayOptions['broker']): IClientOptions {
+  if (!broker) return {};
+  return {
+    ...(broker.username !== undefined ? { username: broker.username } : {}),
+    ...(broker.password !== undefined ? { password: broker.password } : {}),
+    ...(broker.caFile ? { ca: readFileSync(broker.caFile) } : {}),
+    ...(broker.certFile && broker.keyFile
+      ? { cert: readFileSync(broker.certFile), key: readFileSync(broker.keyFile) }
+      : {}),
+    rejectUnauthorized: true,
+  };
 }
 
 function redacted(url: string): string {

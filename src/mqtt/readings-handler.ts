@@ -21,6 +21,8 @@ export interface GatewayCounters {
   readingsRejected: number;
   /** Messages not stored for a transient reason (left unacknowledged, so they come again). */
   notStored: number;
+  /** Connections refused because their tenant had its limit of connections. */
+  connectionLimitRefusals: number;
 }
 
 export const newCounters = (): GatewayCounters => ({
@@ -30,6 +32,7 @@ export const newCounters = (): GatewayCounters => ({
   readingsAccepted: 0,
   readingsRejected: 0,
   notStored: 0,
+  connectionLimitRefusals: 0,
 });
 
 /** What became of a message that was handled (acknowledge it): a report for the errors topic, if any. */

@@ -133,3 +133,19 @@ export async function setPresence(db: DbOrTrx, deviceId: string, online: boolean
     .where((eb) => eb.or([eb('presence_changed_at', 'is', null), eb('presence_changed_at', '<=', at)]))
     .execute();
 }
+
+/** How many of a tenant's devices there are, and how many are online now. */
+export async function countPresence(
+  db: DbOrTrx,
+  tenantId: string,
+): Promise<{ total: number; online: number }> {
+  const row = await db
+    .selectFrom('devices')
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as('total'),
+      eb.fn.sum<number | string | null>('online').as('online'),
+    ])
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirstOrThrow();
+  return { total: Number(row.total), online: Number(row.online ?? 0) };
+}

@@ -1,5 +1,5 @@
 import cookie from '@fastify/cookie';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { apiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { authPlugin } from './auth/auth.plugin.js';
@@ -11,6 +11,7 @@ import { registerErrorHandling } from './http/errors/error-handler.js';
 import { registerJsonParser } from './http/json-parser.js';
 import { RequestLogController } from './http/log-controller.js';
 import { registerOpenApi } from './http/openapi.js';
+import { rateLimitPlugin } from './http/rate-limit/rate-limit.plugin.js';
 import { genRequestId, REQUEST_ID_HEADER } from './http/request-id.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
@@ -25,6 +26,7 @@ import type { Services } from './services.js';
 import { influxRoutes } from './telemetry/influx.routes.js';
 import { ingestRoutes } from './telemetry/ingest.routes.js';
 import { readingRoutes } from './telemetry/query/readings.routes.js';
+import { tenantQuotaRoutes } from './tenants/tenant-quotas.routes.js';
 import { adminTenantRoutes, tenantRoutes } from './tenants/tenants.routes.js';
 import { adminUserRoutes } from './users/admin-users.routes.js';
 import { invitationAcceptRoutes, memberRoutes } from './users/members.routes.js';
@@ -83,12 +85,24 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   if (config.http.apiDocs) await registerOpenApi(app, { version: VERSION });
 
   await app.register(cookie);
-  await app.register(authPlugin, { services });
+  await app.register(authPlugin, {
+    services,
+    // Requests that fail authentication never reach the per-principal limits: count them per IP.
+    ...(config.rateLimit.enabled
+      ? {
+          onAuthFailure: async (request: FastifyRequest) => {
+            await services.rateLimits.hit('default', `ip:${request.ip}`, 'client IP');
+          },
+        }
+      : {}),
+  });
+  await app.register(rateLimitPlugin, { limits: services.rateLimits });
   await app.register(authRoutes, { prefix: '/api/v1/auth', services });
   await app.register(invitationAcceptRoutes, { prefix: '/api/v1/auth', services });
   await app.register(bootstrapRoutes, { prefix: '/api/v1/auth', services });
   await app.register(tenantRoutes, { prefix: '/api/v1', services });
   await app.register(adminTenantRoutes, { prefix: '/api/v1/admin', services });
+  await app.register(tenantQuotaRoutes, { prefix: '/api/v1/admin', services });
   await app.register(adminUserRoutes, { prefix: '/api/v1/admin', services });
   await app.register(memberRoutes, { prefix: '/api/v1', services });
   await app.register(apiKeyRoutes, { prefix: '/api/v1', services });

@@ -94,9 +94,7 @@ export async function startServer(
     });
   }
   if (config.mqtt.enabled && !config.mqttUrl) {
-    broker = new EmbeddedBroker(services, logger.child({ component: 'mqtt' }), {
-      connectionsPerTenant: config.mqtt.maxConnectionsPerTenant,
-    });
+    broker = new EmbeddedBroker(services, logger.child({ component: 'mqtt' }));
     try {
       const ports = await broker.start({
         host: config.mqtt.host,

@@ -5,6 +5,7 @@ import { LoginLimiter } from './auth/login-limiter.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
+import { RateLimits } from './http/rate-limit/rate-limits.js';
 import { MqttStatusBoard } from './mqtt/mqtt-status.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
@@ -12,6 +13,7 @@ import { DbSensorDirectory } from './telemetry/sensor-directory.js';
 import { KyselyLogSink } from './telemetry/storage/log-sink.js';
 import { SqliteWorkerLogSink } from './telemetry/storage/sqlite-log-sink.js';
 import { Telemetry } from './telemetry/telemetry.js';
+import { TenantQuotaLookup } from './tenants/tenant-quotas.js';
 
 /** The long-lived resources one process holds; built once and handed to the app, jobs and CLI. */
 export interface Services {
@@ -32,6 +34,10 @@ export interface Services {
   readonly sensorDirectory: DbSensorDirectory;
   /** Ingestion, reading storage and queries. */
   readonly telemetry: Telemetry;
+  /** Effective per-tenant quotas (readings budget, MQTT connections), briefly cached. */
+  readonly tenantQuotas: TenantQuotaLookup;
+  /** Request limits per class and the tenants' readings budgets (Redis-backed when configured). */
+  readonly rateLimits: RateLimits;
   /** The MQTT side's state, once the server has started it. */
   readonly mqtt: MqttStatusBoard;
 }
@@ -55,7 +61,25 @@ export function createServices(config: Config, logger: Logger): Services {
     config.database.dialect === 'sqlite' && config.database.path !== ':memory:'
       ? new SqliteWorkerLogSink(config.database)
       : new KyselyLogSink(database.db);
-  const telemetry = new Telemetry(database.db, config.telemetry, sensorDirectory, logger, redis, sink);
+  const tenantQuotas = new TenantQuotaLookup(database.db, {
+    ingestReadingsPerS: config.rateLimit.tenantReadingsPerS,
+    mqttConnections: config.mqtt.maxConnectionsPerTenant,
+  });
+  const rateLimits = new RateLimits(config.rateLimit, redis);
+  // Every reading offered over HTTP or MQTT counts against its tenant's budget (when limits are on).
+  const budget = config.rateLimit.enabled
+    ? async (tenantId: string, count: number) =>
+        rateLimits.takeReadings(tenantId, count, (await tenantQuotas.get(tenantId)).ingestReadingsPerS)
+    : undefined;
+  const telemetry = new Telemetry(
+    database.db,
+    config.telemetry,
+    sensorDirectory,
+    logger,
+    redis,
+    sink,
+    budget,
+  );
   return {
     config,
     logger,
@@ -64,6 +88,8 @@ export function createServices(config: Config, logger: Logger): Services {
     identity,
     sensorDirectory,
     telemetry,
+    tenantQuotas,
+    rateLimits,
     mqtt: new MqttStatusBoard(),
   };
 }

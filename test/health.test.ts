@@ -1,18 +1,8 @@
-import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, DIALECTS } from './helpers/databases.js';
 import { REDIS_URL } from './helpers/env.js';
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from './helpers/ports.js';
 
 const apps: TestApp[] = [];
 afterEach(async () => {
@@ -26,7 +16,7 @@ async function app(env: Record<string, string>, migrate = true) {
 
 describe('GET /healthz', () => {
   it('is up without checking any dependency', async () => {
-    const t = await app({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/test` }, false);
+    const t = await app({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/test` }, false);
     const res = await t.app.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'ok', version: expect.any(String) });
@@ -50,7 +40,7 @@ describe.each(DIALECTS)('GET /readyz on %s', (dialect) => {
 
 describe('GET /readyz failures', () => {
   it('503 names the database when DATABASE_URL points at a closed port', async () => {
-    const t = await app({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/test` }, false);
+    const t = await app({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/test` }, false);
     const res = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
     expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
@@ -70,7 +60,7 @@ describe('GET /readyz failures', () => {
     expect(ok.json().checks.redis.status).toBe('ok');
 
     const down = await app({
-      REDIS_URL: `redis://127.0.0.1:${await closedPort()}`,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
       READINESS_TIMEOUT_MS: '1000',
     });
     const res = await down.app.inject({ method: 'GET', url: '/readyz' });
@@ -82,7 +72,7 @@ describe('GET /readyz failures', () => {
   it('checks the external MQTT broker when MQTT_URL is set', async () => {
     const up = await app({ MQTT_URL: 'mqtt://127.0.0.1:1883' });
     expect((await up.app.inject({ method: 'GET', url: '/readyz' })).json().checks.mqtt.status).toBe('ok');
-    const down = await app({ MQTT_URL: `mqtt://127.0.0.1:${await closedPort()}` });
+    const down = await app({ MQTT_URL: `mqtt://127.0.0.1:${await freePort()}` });
     const res = await down.app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(503);
     expect(res.json().detail).toMatch(/^Not ready: mqtt/);
@@ -92,7 +82,7 @@ describe('GET /readyz failures', () => {
 describe('database outage during a request', () => {
   it('answers 503 with Retry-After, not 500', async () => {
     const t = await createTestApp(
-      { DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/test` },
+      { DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/test` },
       {
         migrate: false,
         beforeReady: (a) =>

@@ -1,7 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import mqtt from 'mqtt';
 import pino from 'pino';
@@ -9,15 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server.js';
 import { TestPki } from './helpers/certs.js';
 import { tempDir, testConfig } from './helpers/env.js';
+import { freePort, waitForPort } from './helpers/ports.js';
 import { seedTelemetry, type TelemetryFixture } from './helpers/telemetry.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 /**
  * A Mosquitto of this test's own (the system one on :1883 speaks plain MQTT): TLS only, client
@@ -61,18 +53,7 @@ describe('external broker over TLS with a client certificate and a password', ()
     // Debian installs the broker in /usr/sbin, which is not on every user's PATH.
     const bin = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
     broker = spawn(bin, ['-c', pki.file('mosquitto.conf')], { stdio: 'ignore' });
-    // Bounded wait for the listener.
-    for (let i = 0; i < 100; i++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForPort(port);
   });
   afterAll(async () => {
     for (const s of servers) await s.shutdown('test done');

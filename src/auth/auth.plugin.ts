@@ -73,7 +73,14 @@ async function resolve(services: Services, request: FastifyRequest): Promise<Pri
  * `config.auth`; one that forgets fails at start-up rather than being silently public.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, opts: { services: Services }) => {
+  async (
+    app: FastifyInstance,
+    opts: {
+      services: Services;
+      /** Told of every failed authentication (may throw instead, e.g. 429 for too many). */
+      onAuthFailure?: (request: FastifyRequest) => Promise<void>;
+    },
+  ) => {
     app.decorateRequest('principal', null);
 
     const table: RouteEntry[] = [];
@@ -92,7 +99,13 @@ export const authPlugin = fp(
       const config = request.routeOptions.config;
       const mode = config?.auth;
       if (mode === undefined || mode === 'public') return;
-      const principal = await resolve(opts.services, request);
+      let principal: Principal;
+      try {
+        principal = await resolve(opts.services, request);
+      } catch (err) {
+        await opts.onAuthFailure?.(request);
+        throw err;
+      }
       request.principal = principal;
 
       if (mode === 'device' && principal.kind !== 'device') {

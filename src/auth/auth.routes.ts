@@ -62,7 +62,7 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
   app.post(
     '/login',
     {
-      config: { auth: 'public' },
+      config: { auth: 'public', rateLimit: 'auth' },
       schema: {
         tags,
         summary: 'Log in with email, password and (if enabled) a TOTP or recovery code',
@@ -212,7 +212,7 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
   app.post(
     '/password',
     {
-      config: { auth: 'user', allowMfaPending: true },
+      config: { auth: 'user', allowMfaPending: true, rateLimit: 'auth' },
       schema: {
         tags,
         summary: 'Change password (needs the current one); ends every other session',
@@ -245,7 +245,7 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
   app.post(
     '/mfa/totp/activate',
     {
-      config: { auth: 'user', allowMfaPending: true },
+      config: { auth: 'user', allowMfaPending: true, rateLimit: 'auth' },
       schema: {
         tags,
         summary: 'Confirm enrolment with a first code; returns recovery codes (shown once)',
@@ -260,7 +260,7 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
   app.post(
     '/mfa/totp/disable',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', rateLimit: 'auth' },
       schema: {
         tags,
         summary: 'Turn TOTP off (password and a current code)',
@@ -277,7 +277,7 @@ export async function authRoutes(base: FastifyInstance, opts: { services: Servic
   app.post(
     '/mfa/recovery-codes',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', rateLimit: 'auth' },
       schema: {
         tags,
         summary: 'Replace all recovery codes (password and a current code)',

@@ -11,7 +11,7 @@ export async function bootstrapRoutes(base: FastifyInstance, opts: { services: S
   app.post(
     '/bootstrap',
     {
-      config: { auth: 'public' },
+      config: { auth: 'public', rateLimit: 'auth' },
       schema: {
         tags: ['auth'],
         summary:

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { EnvVarName } from './env.spec.js';
 import { type Env, EnvReader } from './env-reader.js';
+import { type RateLimitConfig, readRateLimits } from './rate-limits.config.js';
 import { readSecrets, type SecretsConfig } from './secrets.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -95,6 +96,7 @@ export interface Config {
     readonly loginMaxConsecutiveFailures: number;
     readonly loginMaxFailuresPerIpPerDay: number;
   };
+  readonly rateLimit: RateLimitConfig;
   readonly telemetry: {
     readonly maxReadings: number;
     readonly maxBytes: number;
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
   if (auth.refreshAbsoluteTtlS < auth.refreshIdleTtlS) {
     r.problem('REFRESH_ABSOLUTE_TTL_S', 'must not be shorter than REFRESH_IDLE_TTL_S');
   }
+  const rateLimit = readRateLimits(r, isProduction);
   const telemetry = {
     maxReadings: r.int('INGEST_MAX_READINGS', { min: 1, max: 1_000_000 }, 10000),
     maxBytes: r.int('INGEST_MAX_BYTES', { min: 1024, max: 1024 ** 3 }, 5242880),
@@ -234,6 +237,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     secrets,
     jobs,
     auth,
+    rateLimit,
     telemetry,
   };
   return { config: deepFreeze(config), notices };

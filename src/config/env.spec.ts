@@ -99,6 +99,51 @@ export const ENV_VARS = {
     doc: '`redis://` or `rediss://` URL. When set, Redis holds rate-limit counters, fan-out and job locks so several instances cooperate; unset, in-process implementations are used.',
     secret: true,
   },
+  ENABLE_RATE_LIMIT: {
+    group: 'Rate limits',
+    default: 'true',
+    doc: 'Rate limits and quotas on. Production refuses `false` unless `RATE_LIMIT_OFF_IN_PRODUCTION=true` says it is meant (limits enforced elsewhere, e.g. a gateway).',
+  },
+  RATE_LIMIT_OFF_IN_PRODUCTION: {
+    group: 'Rate limits',
+    default: 'false',
+    doc: 'The explicit override that lets production run with `ENABLE_RATE_LIMIT=false`.',
+  },
+  RATE_LIMIT_DEFAULT: {
+    group: 'Rate limits',
+    default: '100/minute',
+    doc: 'Requests per user, API key or device (per IP when unauthenticated) to routes of the default class. Syntax: `<count>/<second|minute|hour|day>` (also `s`, `m`, `h`, `d`, or `<count>/<n> <unit>` such as `10/5 minutes`).',
+  },
+  RATE_LIMIT_AUTH: {
+    group: 'Rate limits',
+    default: '5/minute',
+    doc: 'Requests per client IP to the sign-in routes (login, refresh, bootstrap, invitation acceptance, MFA and password changes).',
+  },
+  RATE_LIMIT_INGEST: {
+    group: 'Rate limits',
+    default: '200/minute',
+    doc: 'Ingest requests (`/api/v1/ingest`, InfluxDB writes) per device, API key or user.',
+  },
+  RATE_LIMIT_ANALYTICS: {
+    group: 'Rate limits',
+    default: '20/minute',
+    doc: 'Heavy reads (aggregates, CSV exports, bulk latest values) per user or API key.',
+  },
+  INGEST_TENANT_READINGS_PER_S: {
+    group: 'Rate limits',
+    default: '20000',
+    doc: "Readings per second one tenant may ingest, over HTTP and MQTT together, averaged over 10 s (so bursts up to 10× pass). A platform admin can raise a tenant's quota (`PATCH /api/v1/admin/tenants/{id}/quotas`).",
+  },
+  WS_MAX_CONNECTIONS_PER_USER: {
+    group: 'Rate limits',
+    default: '10',
+    doc: 'Live-stream (WebSocket) connections one user or API key may hold open at once.',
+  },
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: {
+    group: 'Rate limits',
+    default: '200',
+    doc: 'Subscriptions (sensors, alarms…) one live-stream connection may hold.',
+  },
   MQTT_URL: {
     group: 'Dependencies',
     doc: '`mqtt://`, `mqtts://`, `ws://` or `wss://` URL of an external MQTT broker. Unset: the embedded broker is used.',

@@ -36,6 +36,8 @@ export interface TenantsTable {
   slug: string;
   name: string;
   settings: JsonText;
+  /** TenantQuotas; members left out take the installation defaults. */
+  quotas: JsonText;
   created_at: number;
   updated_at: number;
 }

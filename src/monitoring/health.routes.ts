@@ -20,6 +20,8 @@ export async function healthRoutes(
   app.get(
     '/healthz',
     {
+      // Probes must always get through, whatever the load.
+      config: { rateLimit: false },
       schema: {
         tags: ['health'],
         summary: 'Liveness: the process is up and serving. Checks no dependency.',
@@ -38,6 +40,7 @@ export async function healthRoutes(
   app.get(
     '/readyz',
     {
+      config: { rateLimit: false },
       schema: {
         tags: ['health'],
         summary: 'Readiness: the database and every configured dependency answer. 503 names what failed.',

@@ -53,7 +53,6 @@ export class EmbeddedBroker implements MqttStatusSource {
   constructor(
     private readonly services: Services,
     private readonly logger: Logger,
-    private readonly limits: { readonly connectionsPerTenant: number },
   ) {}
 
   status(): MqttStatus {
@@ -194,13 +193,13 @@ export class EmbeddedBroker implements MqttStatusSource {
       throw refused(4, 'the username is not the device the token belongs to');
     }
     // Checked at CONNECT: connections racing through it together may pass the limit by a few.
-    if ((this.connections.get(principal.tenantId) ?? 0) >= this.limits.connectionsPerTenant) {
+    const limit = (await this.services.tenantQuotas.get(principal.tenantId)).mqttConnections;
+    if ((this.connections.get(principal.tenantId) ?? 0) >= limit) {
       this.counters.connectionLimitRefusals++;
       // MQTT 3.1.1 has no quota code; 3 (server unavailable) tells the device to retry later.
-      throw Object.assign(
-        new Error(`the tenant has its limit of ${this.limits.connectionsPerTenant} MQTT connections`),
-        { returnCode: 3 },
-      );
+      throw Object.assign(new Error(`the tenant has its limit of ${limit} MQTT connections`), {
+        returnCode: 3,
+      });
     }
     identities.set(client, {
       tenantId: principal.tenantId,

@@ -54,7 +54,7 @@ export async function mqttRoutes(base: FastifyInstance, opts: { services: Servic
         mode: status?.mode ?? ('off' as const),
         connected: status?.connected ?? false,
         connections: embedded ? (status.connectionsByTenant?.get(tenantId) ?? 0) : null,
-        connectionLimit: embedded ? services.config.mqtt.maxConnectionsPerTenant : null,
+        connectionLimit: embedded ? (await services.tenantQuotas.get(tenantId)).mqttConnections : null,
         devices: await countPresence(services.database.db, tenantId),
       };
     },

@@ -78,7 +78,8 @@ export async function handleReadings(
     counters.readingsRejected += result.rejected.length;
     return { wholeMessageRejected: false, ...(result.rejected.length > 0 ? { report: { ...result } } : {}) };
   } catch (err) {
-    if (err instanceof AppError && err.status < 500) {
+    // Over the tenant's budget (429) is transient like an outage: leave it unacknowledged.
+    if (err instanceof AppError && err.status < 500 && err.status !== 429) {
       counters.readingsRejected += batch.count + batch.rejected.length;
       return {
         wholeMessageRejected: true,

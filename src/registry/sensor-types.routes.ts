@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
+import { NullableInteger } from '../http/nullable.js';
 import { PageOf, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import { Key, ListQuery, Name, strict } from './registry.schemas.js';
@@ -41,9 +42,7 @@ const Fields = {
   unit: Type.String({ minLength: 1, maxLength: 32 }),
   validMin: Type.Optional(Nullable(Type.Number())),
   validMax: Type.Optional(Nullable(Type.Number())),
-  expectedIntervalS: Type.Optional(
-    Type.Union([Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 }), Type.Null()]),
-  ),
+  expectedIntervalS: Type.Optional(NullableInteger({ minimum: 1, maximum: 7 * 24 * 3600 })),
 };
 
 const present = (t: SensorType) => ({

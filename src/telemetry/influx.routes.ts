@@ -60,7 +60,7 @@ export async function influxRoutes(base: FastifyInstance, opts: { services: Serv
     '/write',
     {
       ...common,
-      config: { auth: 'ingest', permission: 'telemetry:write', queryCredential: true },
+      config: { auth: 'ingest', permission: 'telemetry:write', queryCredential: true, rateLimit: 'ingest' },
       schema: {
         ...common.schema,
         summary: 'InfluxDB 1.x write (line protocol)',
@@ -85,7 +85,7 @@ export async function influxRoutes(base: FastifyInstance, opts: { services: Serv
     '/api/v2/write',
     {
       ...common,
-      config: { auth: 'ingest', permission: 'telemetry:write' },
+      config: { auth: 'ingest', permission: 'telemetry:write', rateLimit: 'ingest' },
       schema: {
         ...common.schema,
         summary: 'InfluxDB 2.x write (line protocol)',

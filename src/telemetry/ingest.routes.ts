@@ -69,7 +69,7 @@ export async function ingestRoutes(base: FastifyInstance, opts: { services: Serv
     '/ingest',
     {
       bodyLimit: services.config.telemetry.maxBytes,
-      config: { auth: 'ingest', permission: 'telemetry:write' },
+      config: { auth: 'ingest', permission: 'telemetry:write', rateLimit: 'ingest' },
       schema: {
         tags: ['telemetry'],
         summary: 'Send readings (Vigil JSON, SenML JSON or InfluxDB line protocol)',

@@ -27,6 +27,8 @@ export interface IngestDeps {
   readonly logCache?: LogCache;
   readonly seriesIds: SeriesIds;
   readonly clock?: () => number;
+  /** Takes `count` readings from the tenant's ingestion budget; throws 429 when it is spent. */
+  readonly budget?: (tenantId: string, count: number) => Promise<void>;
 }
 
 const ACCEPT = 1;
@@ -123,6 +125,7 @@ export class IngestService {
     remember?: (result: IngestResult) => { key: string; response: string },
   ): Promise<IngestResult> {
     const { committer, watermarks } = this.deps;
+    await this.deps.budget?.(source.tenantId, batch.count + batch.rejected.length);
     const v = await validateBatch(batch, source, this.deps.directory, receivedAt, this.deps.limits);
     const refusedOnly = {
       tenantId: source.tenantId,

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/database.js';
-import { IngestService } from './ingest.service.js';
+import { type IngestDeps, IngestService } from './ingest.service.js';
 import { QueryService } from './query/query.service.js';
 import { MemoryQueryCache, type QueryCache, RedisQueryCache } from './query/query-cache.js';
 import type { DbSensorDirectory } from './sensor-directory.js';
@@ -41,6 +41,7 @@ export class Telemetry {
     private readonly logger: Logger,
     redis: Redis | undefined,
     private readonly sink: LogSink = new KyselyLogSink(db),
+    budget?: IngestDeps['budget'],
   ) {
     this.committer = new GroupCommitter(sink, { maxGroup: config.groupCommitMax });
     this.watermarks = new Watermarks(db, this.logCache);
@@ -57,6 +58,7 @@ export class Telemetry {
       limits: { maxBackfillMs: config.maxBackfillMs, maxFutureMs: config.maxFutureMs },
       logCache: this.logCache,
       seriesIds: this.seriesIds,
+      ...(budget ? { budget } : {}),
     });
     this.queries = new QueryService(db, this.cache, this.logCache);
   }

@@ -7,10 +7,21 @@ export interface TenantSettings {
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = { requireMfaForAdmins: false, retentionDays: null };
 
+/** Limits a platform admin sets per tenant; null: the installation default from the environment. */
+export interface TenantQuotas {
+  /** Readings per second over HTTP and MQTT (INGEST_TENANT_READINGS_PER_S). */
+  readonly ingestReadingsPerS: number | null;
+  /** Device connections to the embedded MQTT broker (MQTT_MAX_CONNECTIONS_PER_TENANT). */
+  readonly mqttConnections: number | null;
+}
+
+export const DEFAULT_TENANT_QUOTAS: TenantQuotas = { ingestReadingsPerS: null, mqttConnections: null };
+
 export interface Tenant {
   readonly id: string;
   readonly slug: string;
   readonly name: string;
   readonly settings: TenantSettings;
+  readonly quotas: TenantQuotas;
   readonly createdAt: Date;
 }

@@ -1,14 +1,21 @@
 import type { Selectable } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import type { TenantsTable } from '../db/schema.js';
-import { DEFAULT_TENANT_SETTINGS, type Tenant, type TenantSettings } from './tenant.types.js';
+import {
+  DEFAULT_TENANT_QUOTAS,
+  DEFAULT_TENANT_SETTINGS,
+  type Tenant,
+  type TenantQuotas,
+  type TenantSettings,
+} from './tenant.types.js';
 
-function toTenant(r: Selectable<TenantsTable>): Tenant {
+function toTenant(r: Omit<Selectable<TenantsTable>, 'quotas'> & { quotas?: string }): Tenant {
   return {
     id: r.id,
     slug: r.slug,
     name: r.name,
     settings: { ...DEFAULT_TENANT_SETTINGS, ...(JSON.parse(r.settings) as Partial<TenantSettings>) },
+    quotas: { ...DEFAULT_TENANT_QUOTAS, ...(JSON.parse(r.quotas ?? '{}') as Partial<TenantQuotas>) },
     createdAt: new Date(r.created_at),
   };
 }
@@ -43,13 +50,19 @@ export async function listTenants(
 export async function updateTenant(
   db: DbOrTrx,
   id: string,
-  patch: { name?: string | undefined; settings?: TenantSettings | undefined; now: number },
+  patch: {
+    name?: string | undefined;
+    settings?: TenantSettings | undefined;
+    quotas?: TenantQuotas | undefined;
+    now: number;
+  },
 ): Promise<void> {
   await db
     .updateTable('tenants')
     .set({
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.settings !== undefined ? { settings: JSON.stringify(patch.settings) } : {}),
+      ...(patch.quotas !== undefined ? { quotas: JSON.stringify(patch.quotas) } : {}),
       updated_at: patch.now,
     })
     .where('id', '=', id)

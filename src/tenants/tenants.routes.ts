@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { auditContext, recordAuditIn } from '../audit/audit.service.js';
 import { AppError } from '../http/errors/catalogue.js';
+import { NullableInteger } from '../http/nullable.js';
 import { decodeCursor, PageOf, PageQuery, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
 import { createTenant } from '../users/users.service.js';
@@ -16,6 +17,11 @@ const TenantSchema = Type.Object({
   settings: Type.Object({
     requireMfaForAdmins: Type.Boolean(),
     retentionDays: Type.Union([Type.Integer(), Type.Null()]),
+  }),
+  /** Set by platform admins (null: the installation default). */
+  quotas: Type.Object({
+    ingestReadingsPerS: Type.Union([Type.Integer(), Type.Null()]),
+    mqttConnections: Type.Union([Type.Integer(), Type.Null()]),
   }),
   createdAt: Type.String({ format: 'date-time' }),
 });
@@ -51,9 +57,7 @@ export async function tenantRoutes(base: FastifyInstance, opts: { services: Serv
               Type.Object(
                 {
                   requireMfaForAdmins: Type.Optional(Type.Boolean()),
-                  retentionDays: Type.Optional(
-                    Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()]),
-                  ),
+                  retentionDays: Type.Optional(NullableInteger({ minimum: 1, maximum: 36500 })),
                 },
                 { additionalProperties: false, minProperties: 1 },
               ),

@@ -205,7 +205,7 @@ export async function invitationAcceptRoutes(
   app.post(
     '/invitations/accept',
     {
-      config: { auth: 'public' },
+      config: { auth: 'public', rateLimit: 'auth' },
       schema: {
         tags: ['auth'],
         summary: 'Accept an invitation as a new user by choosing a password',

@@ -36,6 +36,9 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     ENCRYPTION_KEY: testKey(),
     JOBS_ENABLED: 'false',
     MQTT_PORT: '0',
+    // Suites make many requests quickly; the rate-limit tests turn limits on.
+    ENABLE_RATE_LIMIT: 'false',
+    RATE_LIMIT_OFF_IN_PRODUCTION: 'true',
     ...env,
   }).config;
 }

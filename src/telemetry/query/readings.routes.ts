@@ -64,11 +64,18 @@ export async function readingRoutes(base: FastifyInstance, opts: { services: Ser
   const queries = opts.services.telemetry.queries;
   const tags = ['telemetry'];
   const config = { auth: 'principal', permission: 'telemetry:read' } as const;
+  // Heavy reads count against the analytics limit.
+  const analytics = { ...config, rateLimit: 'analytics' } as const;
 
   app.get(
     '/sensors/:id/readings',
     {
-      config,
+      config: {
+        ...config,
+        // A CSV export reads up to a year: analytics; a chart's page of readings: default.
+        rateLimit: (request) =>
+          (request.query as { format?: string }).format === 'csv' ? 'analytics' : 'default',
+      },
       schema: {
         tags,
         summary: "A sensor's readings in a time range (JSON pages, or CSV streamed whole)",
@@ -166,7 +173,7 @@ export async function readingRoutes(base: FastifyInstance, opts: { services: Ser
   app.get(
     '/sensors/:id/aggregates',
     {
-      config,
+      config: analytics,
       schema: {
         tags,
         summary: 'Min, max, avg, count, first and last per time bucket; empty buckets included',
@@ -310,7 +317,7 @@ export async function readingRoutes(base: FastifyInstance, opts: { services: Ser
   app.post(
     '/readings/latest',
     {
-      config,
+      config: analytics,
       bodyLimit: 2 * 1024 * 1024,
       schema: {
         tags,

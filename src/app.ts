@@ -6,15 +6,20 @@ import { authPlugin } from './auth/auth.plugin.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { bootstrapRoutes } from './auth/bootstrap.routes.js';
 import { deviceCredentialRoutes } from './devices/device-credentials.routes.js';
+import { corsPlugin } from './http/cors.js';
 import { AppError } from './http/errors/catalogue.js';
 import { registerErrorHandling } from './http/errors/error-handler.js';
+import { httpsOnlyPlugin } from './http/https-only.js';
 import { registerJsonParser } from './http/json-parser.js';
 import { RequestLogController } from './http/log-controller.js';
 import { registerOpenApi } from './http/openapi.js';
 import { rateLimitPlugin } from './http/rate-limit/rate-limit.plugin.js';
 import { genRequestId, REQUEST_ID_HEADER } from './http/request-id.js';
+import { clientErrorHandler, loadSheddingPlugin } from './http/request-limits.js';
+import { securityHeadersPlugin } from './http/security-headers.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
+import { ProcessPressure } from './monitoring/pressure.js';
 import { mqttRoutes } from './mqtt/mqtt.routes.js';
 import { assetRoutes } from './registry/assets.routes.js';
 import { deviceRoutes } from './registry/devices.routes.js';
@@ -50,6 +55,15 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     bodyLimit: config.http.bodyLimit,
     trustProxy: toTrustProxy(config.http.trustProxy),
     requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      maxHeaderSize: config.http.maxHeaderBytes,
+      headersTimeout: config.http.headersTimeoutMs,
+      // How often Node checks the header and request timeouts (30 s by default: too coarse).
+      connectionsCheckingInterval: 1000,
+    },
+    // Parser-level errors (431, 408, unparsable HTTP) as problem+json too.
+    clientErrorHandler,
     // Draining is answered by the hook below, as problem+json like every other error.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
@@ -81,10 +95,25 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   });
 
   registerErrorHandling(app, { exposeStacks: config.env === 'development' });
-  registerJsonParser(app);
+  registerJsonParser(app, { maxDepth: config.http.jsonMaxDepth });
   if (config.http.apiDocs) await registerOpenApi(app, { version: VERSION });
 
   await app.register(cookie);
+  const pressure = new ProcessPressure();
+  app.addHook('onClose', async () => pressure.close());
+  const { shed } = config.http;
+  await app.register(loadSheddingPlugin, {
+    maxUrlBytes: config.http.maxUrlBytes,
+    pressure,
+    limits: {
+      maxInFlight: shed.maxInFlight,
+      maxEventLoopDelayMs: shed.maxEventLoopDelayMs,
+      maxHeapUsedBytes: Math.floor((pressure.heapLimitBytes * shed.maxHeapPercent) / 100),
+    },
+  });
+  await app.register(securityHeadersPlugin, { production: config.isProduction });
+  await app.register(corsPlugin, { origins: config.http.corsOrigins });
+  if (config.http.requireHttps) await app.register(httpsOnlyPlugin);
   await app.register(authPlugin, {
     services,
     // Requests that fail authentication never reach the per-principal limits: count them per IP.

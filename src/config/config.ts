@@ -38,6 +38,17 @@ export interface Config {
     readonly trustProxy: boolean | number | string[];
     readonly bodyLimit: number;
     readonly requestTimeoutMs: number;
+    readonly requireHttps: boolean;
+    readonly maxUrlBytes: number;
+    readonly maxHeaderBytes: number;
+    readonly jsonMaxDepth: number;
+    readonly headersTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly shed: {
+      readonly maxInFlight: number;
+      readonly maxEventLoopDelayMs: number;
+      readonly maxHeapPercent: number;
+    };
     readonly shutdownTimeoutMs: number;
     readonly corsOrigins: readonly string[];
     readonly apiDocs: boolean;
@@ -147,6 +158,17 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     trustProxy: readTrustProxy(r),
     bodyLimit: r.int('BODY_LIMIT', { min: 1024, max: 1024 ** 3 }, 1048576),
     requestTimeoutMs: r.int('REQUEST_TIMEOUT_MS', { min: 1000, max: MAX_MS }, 30000),
+    requireHttps: r.bool('REQUIRE_HTTPS', isProduction),
+    maxUrlBytes: r.int('MAX_URL_BYTES', { min: 256, max: 1024 * 1024 }, 8192),
+    maxHeaderBytes: r.int('MAX_HEADER_BYTES', { min: 1024, max: 1024 * 1024 }, 16384),
+    jsonMaxDepth: r.int('JSON_MAX_DEPTH', { min: 2, max: 1000 }, 32),
+    headersTimeoutMs: r.int('HEADERS_TIMEOUT_MS', { min: 1000, max: MAX_MS }, 10000),
+    keepAliveTimeoutMs: r.int('KEEP_ALIVE_TIMEOUT_MS', { min: 0, max: MAX_MS }, 72000),
+    shed: {
+      maxInFlight: r.int('SHED_MAX_IN_FLIGHT', { min: 0, max: 10_000_000 }, 10000),
+      maxEventLoopDelayMs: r.int('SHED_MAX_EVENT_LOOP_DELAY_MS', { min: 0, max: MAX_MS }, 1000),
+      maxHeapPercent: r.int('SHED_MAX_HEAP_PERCENT', { min: 0, max: 100 }, 90),
+    },
     shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', { min: 0, max: 10 * 60 * 1000 }, 10000),
     corsOrigins: readCorsOrigins(r),
     apiDocs: r.bool('API_DOCS', !isProduction),

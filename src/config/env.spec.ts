@@ -35,6 +35,50 @@ export const ENV_VARS = {
     default: 'false',
     doc: 'Trust `X-Forwarded-*` headers: `false`, `true`, a hop count, or a comma-separated list of proxy addresses/CIDRs. Only enable behind a proxy you control.',
   },
+  REQUIRE_HTTPS: {
+    group: 'HTTP',
+    doc: 'Refuse plain HTTP: browsers are redirected to https:// (301), API calls get 403 `HTTPS_REQUIRED`; health probes pass. Default `true` in production. Behind a TLS-terminating proxy, name it in `TRUST_PROXY` so its `X-Forwarded-Proto` is believed.',
+  },
+  MAX_URL_BYTES: {
+    group: 'HTTP',
+    default: '8192',
+    doc: 'Longest URL (path and query) accepted; longer gets 414.',
+  },
+  MAX_HEADER_BYTES: {
+    group: 'HTTP',
+    default: '16384',
+    doc: 'Largest request line plus headers accepted; larger gets 431.',
+  },
+  JSON_MAX_DEPTH: {
+    group: 'HTTP',
+    default: '32',
+    doc: 'Deepest nesting of objects and arrays accepted in a JSON body; deeper gets 400 before parsing.',
+  },
+  HEADERS_TIMEOUT_MS: {
+    group: 'HTTP',
+    default: '10000',
+    doc: 'Time a client has to send its request headers (against slow-header attacks); then 408.',
+  },
+  KEEP_ALIVE_TIMEOUT_MS: {
+    group: 'HTTP',
+    default: '72000',
+    doc: 'How long an idle keep-alive connection stays open; keep it above your load balancer idle timeout.',
+  },
+  SHED_MAX_IN_FLIGHT: {
+    group: 'HTTP',
+    default: '10000',
+    doc: 'Requests in progress beyond which new ones get 503 + Retry-After (health probes excepted); 0: off.',
+  },
+  SHED_MAX_EVENT_LOOP_DELAY_MS: {
+    group: 'HTTP',
+    default: '1000',
+    doc: 'Event-loop delay (p99 over the last second) beyond which new requests are shed with 503; 0: off.',
+  },
+  SHED_MAX_HEAP_PERCENT: {
+    group: 'HTTP',
+    default: '90',
+    doc: "Heap in use, as a percentage of V8's heap limit, beyond which new requests are shed with 503; 0: off.",
+  },
   BODY_LIMIT: {
     group: 'HTTP',
     default: '1048576',

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import sjson from 'secure-json-parse';
 import { AppError } from './errors/catalogue.js';
+import { jsonDepthExceeded } from './request-limits.js';
 
 /**
  * Replaces Fastify's JSON parser so a malformed body is answered with where it broke (offset,
  * line, column), and `__proto__`/`constructor.prototype` keys are refused (prototype poisoning).
  */
-export function registerJsonParser(app: FastifyInstance): void {
+export function registerJsonParser(app: FastifyInstance, opts: { maxDepth: number }): void {
   app.removeContentTypeParser('application/json');
   // Fastify matches the pattern against the whole header, parameters (`; charset=utf-8`) included.
   app.addContentTypeParser(
@@ -16,6 +17,16 @@ export function registerJsonParser(app: FastifyInstance): void {
       const text = body as string;
       if (text.length === 0) {
         done(new AppError('MALFORMED_BODY', 'The body is empty but Content-Type says JSON'), undefined);
+        return;
+      }
+      const tooDeep = jsonDepthExceeded(text, opts.maxDepth);
+      if (tooDeep >= 0) {
+        done(
+          new AppError('MALFORMED_BODY', `JSON nested deeper than ${opts.maxDepth} levels (JSON_MAX_DEPTH)`, {
+            fields: { position: tooDeep, limit: opts.maxDepth },
+          }),
+          undefined,
+        );
         return;
       }
       try {

@@ -39,6 +39,8 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     // Suites make many requests quickly; the rate-limit tests turn limits on.
     ENABLE_RATE_LIMIT: 'false',
     RATE_LIMIT_OFF_IN_PRODUCTION: 'true',
+    // inject() speaks plain HTTP; the HTTPS tests turn this on.
+    REQUIRE_HTTPS: 'false',
     ...env,
   }).config;
 }

@@ -17,6 +17,7 @@ import { rateLimitPlugin } from './http/rate-limit/rate-limit.plugin.js';
 import { genRequestId, REQUEST_ID_HEADER } from './http/request-id.js';
 import { clientErrorHandler, loadSheddingPlugin } from './http/request-limits.js';
 import { securityHeadersPlugin } from './http/security-headers.js';
+import { tlsOptions } from './http/tls.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
 import { ProcessPressure } from './monitoring/pressure.js';
@@ -48,6 +49,12 @@ export interface AppOptions {
  */
 export async function buildApp(services: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
+  const serverOptions = {
+    maxHeaderSize: config.http.maxHeaderBytes,
+    headersTimeout: config.http.headersTimeoutMs,
+    // How often Node checks the header and request timeouts (30 s by default: too coarse).
+    connectionsCheckingInterval: 1000,
+  };
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     genReqId: genRequestId,
@@ -56,12 +63,9 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     trustProxy: toTrustProxy(config.http.trustProxy),
     requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
-    http: {
-      maxHeaderSize: config.http.maxHeaderBytes,
-      headersTimeout: config.http.headersTimeoutMs,
-      // How often Node checks the header and request timeouts (30 s by default: too coarse).
-      connectionsCheckingInterval: 1000,
-    },
+    ...(config.http.tls
+      ? { https: { ...serverOptions, ...tlsOptions(config.http.tls) } }
+      : { http: serverOptions }),
     // Parser-level errors (431, 408, unparsable HTTP) as problem+json too.
     clientErrorHandler,
     // Draining is answered by the hook below, as problem+json like every other error.

@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { issueBootstrapLinkIfEmpty, SETUP_LINK_FILE } from './auth/bootstrap.js';
 import type { Config } from './config/config.js';
 import { migrateToLatest, pendingMigrations } from './db/migrator.js';
+import { reloadCertificate } from './http/tls.js';
 import { createScheduler } from './jobs/jobs.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
@@ -22,6 +23,8 @@ export interface RunningServer {
   readonly scheduler: Scheduler | undefined;
   /** Base URL the server listens on, e.g. http://127.0.0.1:8080. */
   readonly url: string;
+  /** Re-reads TLS_CERT / TLS_KEY (what SIGHUP does); throws, keeping the old ones, if they are bad. */
+  reloadTls(): void;
   /** Port of the embedded MQTT broker, when it runs. */
   readonly mqttPort: number | undefined;
   /** All the embedded broker's listeners (TLS and WebSocket when configured). */
@@ -118,12 +121,34 @@ export async function startServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const scheme = config.http.tls ? 'https' : 'http';
+  const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // `kill -HUP`: read a renewed certificate without a restart.
+  const tls = config.http.tls;
+  const reloadTls = () => {
+    if (!tls) return;
+    try {
+      reloadCertificate(app!.server, tls);
+      logger.info({ certFile: tls.certFile }, 'TLS certificate reloaded');
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'TLS certificate not reloaded; the previous one stays');
+      throw err;
+    }
+  };
+  const onHup = () => {
+    try {
+      reloadTls();
+    } catch {
+      // Logged above; a bad file must not bring the server down.
+    }
+  };
+  if (tls) process.on('SIGHUP', onHup);
   const running = app;
 
   let shutdownPromise: Promise<{ forced: boolean }> | undefined;
   const shutdown = (reason: string) => {
     shutdownPromise ??= (async () => {
+      process.off('SIGHUP', onHup);
       shuttingDown = true;
       const deadlineMs = config.http.shutdownTimeoutMs;
       logger.info({ reason, deadlineMs }, 'shutting down');
@@ -147,7 +172,18 @@ export async function startServer(
   const setupLink = opts.noSetupLink ? undefined : await issueBootstrapLinkIfEmpty(services, url);
   if (setupLink) announceSetupLink(config, logger, setupLink);
   else rmSync(path.join(config.dataDir, SETUP_LINK_FILE), { force: true });
-  return { app: running, services, scheduler, url, mqttPort, mqttPorts, broker, gateway, shutdown };
+  return {
+    app: running,
+    services,
+    scheduler,
+    url,
+    mqttPort,
+    mqttPorts,
+    broker,
+    gateway,
+    shutdown,
+    reloadTls,
+  };
 }
 
 /**

@@ -39,6 +39,8 @@ export interface Config {
     readonly bodyLimit: number;
     readonly requestTimeoutMs: number;
     readonly requireHttps: boolean;
+    /** Serve HTTPS with these files. */
+    readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
     readonly maxUrlBytes: number;
     readonly maxHeaderBytes: number;
     readonly jsonMaxDepth: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     bodyLimit: r.int('BODY_LIMIT', { min: 1024, max: 1024 ** 3 }, 1048576),
     requestTimeoutMs: r.int('REQUEST_TIMEOUT_MS', { min: 1000, max: MAX_MS }, 30000),
     requireHttps: r.bool('REQUIRE_HTTPS', isProduction),
+    tls: readHttpTls(r),
     maxUrlBytes: r.int('MAX_URL_BYTES', { min: 256, max: 1024 * 1024 }, 8192),
     maxHeaderBytes: r.int('MAX_HEADER_BYTES', { min: 1024, max: 1024 * 1024 }, 16384),
     jsonMaxDepth: r.int('JSON_MAX_DEPTH', { min: 2, max: 1000 }, 32),
@@ -263,6 +266,23 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     telemetry,
   };
   return { config: deepFreeze(config), notices };
+}
+
+/** TLS_CERT and TLS_KEY go together, and both files must exist. */
+function readHttpTls(r: EnvReader): Config['http']['tls'] {
+  const certFile = r.string('TLS_CERT');
+  const keyFile = r.string('TLS_KEY');
+  if (!certFile && !keyFile) return undefined;
+  for (const [name, file] of [
+    ['TLS_CERT', certFile],
+    ['TLS_KEY', keyFile],
+  ] as const) {
+    if (!file) r.problem(name, 'TLS_CERT and TLS_KEY go together');
+    else if (!existsSync(file)) r.problem(name, `file not found: ${file}`);
+  }
+  return certFile && keyFile
+    ? { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) }
+    : undefined;
 }
 
 /** Credentials and TLS files for the external broker; the files must exist, cert and key go together. */

@@ -35,6 +35,15 @@ export const ENV_VARS = {
     default: 'false',
     doc: 'Trust `X-Forwarded-*` headers: `false`, `true`, a hop count, or a comma-separated list of proxy addresses/CIDRs. Only enable behind a proxy you control.',
   },
+  TLS_CERT: {
+    group: 'HTTP',
+    doc: 'Serve HTTPS directly: PEM certificate (chain) file. Needs `TLS_KEY`. TLS 1.2 or later with forward-secret AEAD suites; `kill -HUP` reloads the files after a renewal.',
+  },
+  TLS_KEY: {
+    group: 'HTTP',
+    doc: 'PEM private key file of `TLS_CERT`.',
+    secret: true,
+  },
   REQUIRE_HTTPS: {
     group: 'HTTP',
     doc: 'Refuse plain HTTP: browsers are redirected to https:// (301), API calls get 403 `HTTPS_REQUIRED`; health probes pass. Default `true` in production. Behind a TLS-terminating proxy, name it in `TRUST_PROXY` so its `X-Forwarded-Proto` is believed.',

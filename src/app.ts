@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { apiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
+import { recordAudit } from './audit/audit.service.js';
 import { authPlugin } from './auth/auth.plugin.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { bootstrapRoutes } from './auth/bootstrap.routes.js';
@@ -28,6 +29,8 @@ import { importRoutes } from './registry/import.routes.js';
 import { sensorTypeRoutes } from './registry/sensor-types.routes.js';
 import { sensorRoutes } from './registry/sensors.routes.js';
 import { siteRoutes } from './registry/sites.routes.js';
+import { guardPlugin } from './security/guard/guard.plugin.js';
+import { securityRoutes } from './security/security.routes.js';
 import type { Services } from './services.js';
 import { influxRoutes } from './telemetry/influx.routes.js';
 import { ingestRoutes } from './telemetry/ingest.routes.js';
@@ -116,6 +119,30 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     },
   });
   await app.register(securityHeadersPlugin, { production: config.isProduction });
+  if (config.guard.enabled) {
+    await app.register(guardPlugin, {
+      guard: services.guard,
+      // Automatic blocks are audited like the ones administrators make.
+      onBlock: (block, request) =>
+        recordAudit(services, {
+          actorType: 'system',
+          action: 'security.block',
+          outcome: 'success',
+          severity: 'warning',
+          tenantId: null,
+          targetType: 'ip',
+          targetId: block.ip,
+          ip: request.ip,
+          requestId: request.id,
+          details: {
+            until: new Date(block.until).toISOString(),
+            offense: block.offense,
+            reason: block.reason,
+          },
+        }),
+    });
+    app.addHook('onClose', async () => services.guard.flush());
+  }
   await app.register(corsPlugin, { origins: config.http.corsOrigins });
   if (config.http.requireHttps) await app.register(httpsOnlyPlugin);
   await app.register(authPlugin, {
@@ -152,6 +179,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(auditRoutes, { prefix: '/api/v1', services });
   await app.register(jobRoutes, { prefix: '/api/v1', services });
   await app.register(mqttRoutes, { prefix: '/api/v1', services });
+  await app.register(securityRoutes, { prefix: '/api/v1', services });
 
   await app.register(healthRoutes, {
     services,

@@ -9,6 +9,8 @@ import { RateLimits } from './http/rate-limit/rate-limits.js';
 import { MqttStatusBoard } from './mqtt/mqtt-status.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
+import { FallbackBlockStore, MemoryBlockStore, RedisBlockStore } from './security/guard/block-store.js';
+import { ThreatGuard } from './security/guard/threat-guard.js';
 import { DbSensorDirectory } from './telemetry/sensor-directory.js';
 import { KyselyLogSink } from './telemetry/storage/log-sink.js';
 import { SqliteWorkerLogSink } from './telemetry/storage/sqlite-log-sink.js';
@@ -36,6 +38,8 @@ export interface Services {
   readonly telemetry: Telemetry;
   /** Effective per-tenant quotas (readings budget, MQTT connections), briefly cached. */
   readonly tenantQuotas: TenantQuotaLookup;
+  /** The request threat guard (scores, blocks, security events). */
+  readonly guard: ThreatGuard;
   /** Request limits per class and the tenants' readings budgets (Redis-backed when configured). */
   readonly rateLimits: RateLimits;
   /** The MQTT side's state, once the server has started it. */
@@ -90,6 +94,12 @@ export function createServices(config: Config, logger: Logger): Services {
     telemetry,
     tenantQuotas,
     rateLimits,
+    guard: new ThreatGuard(
+      config.guard,
+      database.db,
+      redis ? new FallbackBlockStore(new RedisBlockStore(redis)) : new MemoryBlockStore(),
+      logger.child({ component: 'guard' }),
+    ),
     mqtt: new MqttStatusBoard(),
   };
 }

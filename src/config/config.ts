@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { EnvVarName } from './env.spec.js';
 import { type Env, EnvReader } from './env-reader.js';
+import { type GuardConfig, readGuard } from './guard.config.js';
 import { type RateLimitConfig, readRateLimits } from './rate-limits.config.js';
 import { readSecrets, type SecretsConfig } from './secrets.js';
 
@@ -110,6 +111,7 @@ export interface Config {
     readonly loginMaxFailuresPerIpPerDay: number;
   };
   readonly rateLimit: RateLimitConfig;
+  readonly guard: GuardConfig;
   readonly telemetry: {
     readonly maxReadings: number;
     readonly maxBytes: number;
@@ -215,6 +217,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     r.problem('REFRESH_ABSOLUTE_TTL_S', 'must not be shorter than REFRESH_IDLE_TTL_S');
   }
   const rateLimit = readRateLimits(r, isProduction);
+  const guard = readGuard(r);
   const telemetry = {
     maxReadings: r.int('INGEST_MAX_READINGS', { min: 1, max: 1_000_000 }, 10000),
     maxBytes: r.int('INGEST_MAX_BYTES', { min: 1024, max: 1024 ** 3 }, 5242880),
@@ -263,6 +266,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     jobs,
     auth,
     rateLimit,
+    guard,
     telemetry,
   };
   return { config: deepFreeze(config), notices };

@@ -197,6 +197,29 @@ export const ENV_VARS = {
     default: '200',
     doc: 'Subscriptions (sensors, alarms…) one live-stream connection may hold.',
   },
+  GUARD_ENABLED: {
+    group: 'Threat guard',
+    default: 'true',
+    doc: "Score every request for SQL injection, XSS, path traversal, command injection and scanner signatures (with the client IP's recent behaviour); record security events and block attackers.",
+  },
+  GUARD_FLAG_THRESHOLD: {
+    group: 'Threat guard',
+    default: '0.8',
+    doc: 'Score (0–1) from which a request is recorded as a security event.',
+  },
+  GUARD_BLOCK_THRESHOLD: {
+    group: 'Threat guard',
+    default: '0.9',
+    doc: 'Score from which a request is refused (403 `REQUEST_BLOCKED`) and its IP blocked for 1 min, then 10 min, 1 h and 24 h on repeat offences within a day.',
+  },
+  GUARD_ALLOW: {
+    group: 'Threat guard',
+    doc: 'Comma-separated addresses or CIDR ranges the guard never scores or blocks (monitoring, office networks). Takes precedence over every block.',
+  },
+  GUARD_DENY: {
+    group: 'Threat guard',
+    doc: 'Comma-separated addresses or CIDR ranges always refused with 403 (health probes excepted).',
+  },
   MQTT_URL: {
     group: 'Dependencies',
     doc: '`mqtt://`, `mqtts://`, `ws://` or `wss://` URL of an external MQTT broker. Unset: the embedded broker is used.',

@@ -24,6 +24,35 @@ export interface Database {
   reading_log: ReadingLogTable;
   reading_chunks: ReadingChunksTable;
   ingest_requests: IngestRequestsTable;
+  security_events: SecurityEventsTable;
+  security_ip_rules: SecurityIpRulesTable;
+}
+
+export interface SecurityEventsTable {
+  id: Generated<number>;
+  tenant_id: string | null;
+  /** `flagged`, `blocked` (a request refused), `denied` (a request from a blocked IP or range). */
+  kind: string;
+  ip: string;
+  score: number;
+  /** Comma-separated threat categories. */
+  categories: string;
+  rule: string | null;
+  method: string | null;
+  path: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  created_at: number;
+}
+
+export interface SecurityIpRulesTable {
+  id: string;
+  kind: 'block' | 'allow';
+  cidr: string;
+  reason: string;
+  expires_at: number | null;
+  created_by: string | null;
+  created_at: number;
 }
 
 /** 0/1 in both dialects. */

@@ -69,7 +69,7 @@ export async function ingestRoutes(base: FastifyInstance, opts: { services: Serv
     '/ingest',
     {
       bodyLimit: services.config.telemetry.maxBytes,
-      config: { auth: 'ingest', permission: 'telemetry:write', rateLimit: 'ingest' },
+      config: { auth: 'ingest', permission: 'telemetry:write', rateLimit: 'ingest', guardBody: false },
       schema: {
         tags: ['telemetry'],
         summary: 'Send readings (Vigil JSON, SenML JSON or InfluxDB line protocol)',

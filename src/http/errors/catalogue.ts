@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   },
   FORBIDDEN: { status: 403, title: 'You are not allowed to do this' },
   HTTPS_REQUIRED: { status: 403, title: 'This server only accepts HTTPS' },
+  REQUEST_BLOCKED: { status: 403, title: 'The request was blocked' },
   NOT_FOUND: { status: 404, title: 'No such resource' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such endpoint' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'This endpoint does not support this method' },

@@ -93,12 +93,14 @@ const dirs = [
 ];
 // BENCH_GUARD_CONTROL=1: both servers without guard and limits (an A/A run: how far apart two
 // identical servers measure on this machine).
+// BENCH_GUARD_ONLY=guard|limits: the measured server has only that one on (where the cost is).
 const control = process.env.BENCH_GUARD_CONTROL === '1';
+const only = process.env.BENCH_GUARD_ONLY;
 const on = await startVigil({
   DATA_DIR: dirs[0],
   MQTT_ENABLED: 'false',
-  GUARD_ENABLED: control ? 'false' : 'true',
-  ENABLE_RATE_LIMIT: control ? 'false' : 'true',
+  GUARD_ENABLED: control || only === 'limits' ? 'false' : 'true',
+  ENABLE_RATE_LIMIT: control || only === 'guard' ? 'false' : 'true',
 });
 const off = await startVigil({
   DATA_DIR: dirs[1],

@@ -246,12 +246,15 @@ describe('two instances sharing PostgreSQL', () => {
     expect(new Set(slots).size).toBe(slots.length);
     expect([...calls].sort()).toEqual([...slots].sort());
     for (const slot of slots) expect(slot % 1000).toBe(0);
-    // Both instances tried every recorded slot; exactly one of them ran it.
+    // Exactly one instance ran each recorded slot; the other skipped it — or, on a loaded machine,
+    // had not reached that tick yet (whether a timer fires in time is not what this test is about).
     for (const slot of slots) {
-      const statuses = [attempted.a?.get(slot), attempted.b?.get(slot)];
+      const statuses = [attempted.a?.get(slot), attempted.b?.get(slot)].filter((s) => s !== undefined);
       expect(statuses.filter((s) => s === 'succeeded')).toHaveLength(1);
-      expect(statuses.filter((s) => s === 'skipped')).toHaveLength(1);
+      expect(statuses.every((s) => s === 'succeeded' || s === 'skipped')).toBe(true);
     }
+    // And the two did compete: some slot was tried by both.
+    expect(slots.some((slot) => attempted.a?.has(slot) && attempted.b?.has(slot))).toBe(true);
   });
 });
 

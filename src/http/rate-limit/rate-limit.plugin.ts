@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Principal } from '../../auth/principal.js';
-import { type RateLimitClass, type RateLimits, rateLimitHeaders } from './rate-limits.js';
+import type { RateLimitClass, RateLimits } from './rate-limits.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -46,7 +46,10 @@ export const rateLimitPlugin = fp(
           ? { key: `ip:${request.ip}`, scope: 'client IP' }
           : keyOf(request.principal, request.ip);
       const state = await opts.limits.hit(cls, key, scope);
-      reply.headers(rateLimitHeaders(state));
+      reply.header('ratelimit-limit', state.limit);
+      reply.header('ratelimit-remaining', state.remaining);
+      reply.header('ratelimit-reset', state.resetS);
+      reply.header('ratelimit-policy', state.policy);
     });
   },
   { name: 'vigil-rate-limit', dependencies: ['vigil-auth'] },

@@ -34,12 +34,21 @@ export class RateLimits {
   /** One limiter per distinct readings quota (rate-limiter-flexible's points are fixed per limiter). */
   private readonly readings = new Map<number, RateLimiterAbstract>();
 
+  private readonly policies: Record<RateLimitClass, string>;
+
   constructor(
     readonly config: RateLimitConfig,
     private readonly redis?: Redis,
     private readonly prefix = 'vigil:rl',
   ) {
     this.wsConnections = new ConnectionLimits(config.ws.connectionsPerUser);
+    const policy = (r: Rate) => `${r.points};w=${r.durationS}`;
+    this.policies = {
+      default: policy(config.classes.default),
+      auth: policy(config.classes.auth),
+      ingest: policy(config.classes.ingest),
+      analytics: policy(config.classes.analytics),
+    };
     const make = (name: RateLimitClass) => this.limiter(`${prefix}:${name}`, config.classes[name]);
     this.classes = {
       default: make('default'),
@@ -53,6 +62,15 @@ export class RateLimits {
   async hit(cls: RateLimitClass, key: string, scope: string): Promise<RateLimitState> {
     const rate = this.config.classes[cls];
     const res = await this.classes[cls].consume(key).catch(settle);
+    if (res.consumedPoints <= rate.points) {
+      // The common case, without building a message or an error.
+      return {
+        limit: rate.points,
+        remaining: rate.points - res.consumedPoints,
+        resetS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+        policy: this.policies[cls],
+      };
+    }
     const state = stateOf(res, rate);
     if (res.consumedPoints > rate.points) {
       throw limited(

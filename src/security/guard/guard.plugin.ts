@@ -114,10 +114,7 @@ export const guardPlugin = fp(
       }
     };
 
-    app.addHook('onRequest', async (request) => {
-      if (request.routeOptions.config?.rateLimit === false) return;
-      const answer = guard.standing(request.ip);
-      const standing = answer instanceof Promise ? await answer : answer;
+    const check = (request: FastifyRequest, standing: Awaited<ReturnType<ThreatGuard['standing']>>): void => {
       if (standing === 'allowed') {
         seen.set(request, 'allowed');
         return;
@@ -131,44 +128,76 @@ export const guardPlugin = fp(
         throw new AppError(
           'REQUEST_BLOCKED',
           `This address is blocked for ${retryAfter} s after suspicious requests`,
-          {
-            headers: { 'retry-after': String(retryAfter) },
-          },
+          { headers: { 'retry-after': String(retryAfter) } },
         );
       }
-      const headers: string[] = [];
-      for (const [name, value] of Object.entries(request.headers)) {
+      const values = queryValues(request.query);
+      values.push(request.url.split('?')[0] ?? '');
+      for (const name in request.headers) {
         if (SKIPPED_HEADERS.has(name) || name === 'user-agent') continue;
-        for (const v of [value].flat()) if (typeof v === 'string') headers.push(v);
+        const value = request.headers[name];
+        if (typeof value === 'string') values.push(value);
+        else if (Array.isArray(value)) values.push(...value);
       }
-      const inspected = guard.inspectRequest({
-        path: request.url.split('?')[0] ?? '',
-        query: queryValues(request.query),
-        headers,
-        userAgent: request.headers['user-agent'] ?? '',
-      });
+      const inspected = guard.inspectRequest(values, request.url, request.headers['user-agent'] ?? '');
       seen.set(request, inspected);
-      judge(request, inspected);
+      if (inspected.score > 0) judge(request, inspected);
+    };
+
+    // Callback-style hooks: most requests need no promise here (rules and blocks are in memory).
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (request.routeOptions.config?.rateLimit === false) return done();
+      const answer = guard.standing(request.ip);
+      if (answer instanceof Promise) {
+        answer.then(
+          (standing) => {
+            try {
+              check(request, standing);
+              done();
+            } catch (err) {
+              done(err as Error);
+            }
+          },
+          (err: Error) => done(err),
+        );
+        return;
+      }
+      try {
+        check(request, answer);
+      } catch (err) {
+        return done(err as Error);
+      }
+      done();
     });
 
-    app.addHook('preValidation', async (request) => {
+    app.addHook('preValidation', (request, _reply, done) => {
       const before = seen.get(request);
-      if (before === 'allowed' || before === undefined) return;
-      if (request.routeOptions.config?.guardBody === false) return;
-      if (!request.body || typeof request.body !== 'object') return;
+      if (
+        before === 'allowed' ||
+        before === undefined ||
+        request.routeOptions.config?.guardBody === false ||
+        !request.body ||
+        typeof request.body !== 'object'
+      )
+        return done();
       const body = guard.inspectValues(ThreatGuard.bodyStrings(request.body));
-      if (body.score <= before.score) return;
-      const merged = guard.inspectValues([], [...before.findings, ...body.findings]);
-      judge(request, merged);
+      if (body.score <= before.score) return done();
+      try {
+        judge(request, guard.inspectValues([], [...before.findings, ...body.findings]));
+      } catch (err) {
+        return done(err as Error);
+      }
+      done();
     });
 
-    app.addHook('onResponse', async (request, reply) => {
-      if (seen.get(request) === 'allowed') return;
+    app.addHook('onResponse', (request, reply, done) => {
       const status = reply.statusCode;
+      if (status < 400 || seen.get(request) === 'allowed') return done();
       if (status === 404) guard.record(request.ip, 'not-found');
       else if (status === 429) guard.record(request.ip, 'rate-limited');
       else if (status === 401 && request.routeOptions.url === '/api/v1/auth/login')
         guard.record(request.ip, 'failed-login');
+      done();
     });
   },
   { name: 'vigil-guard' },

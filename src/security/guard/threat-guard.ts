@@ -78,16 +78,9 @@ export class ThreatGuard {
     return scoreValues(values, extra);
   }
 
-  inspectRequest(parts: {
-    path: string;
-    query: Iterable<string>;
-    headers: Iterable<string>;
-    userAgent: string;
-  }): Inspected {
-    return this.inspectValues(
-      [parts.path, ...parts.query, ...parts.headers],
-      [inspectUserAgent(parts.userAgent), inspectPath(parts.path)],
-    );
+  /** Path, query and header values, plus the user agent and path against scanner signatures. */
+  inspectRequest(values: readonly string[], url: string, userAgent: string): Inspected {
+    return this.inspectValues(values, [inspectUserAgent(userAgent), inspectPath(url.split('?')[0] ?? '')]);
   }
 
   /** Every string in a parsed JSON body, bounded in count and size. */

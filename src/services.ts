@@ -10,6 +10,8 @@ import { MqttStatusBoard } from './mqtt/mqtt-status.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
 import { FallbackBlockStore, MemoryBlockStore, RedisBlockStore } from './security/guard/block-store.js';
+import { CountryRisk } from './security/guard/geoip.js';
+import { HttpReputationProvider, ReputationCache } from './security/guard/reputation.js';
 import { ThreatGuard } from './security/guard/threat-guard.js';
 import { DbSensorDirectory } from './telemetry/sensor-directory.js';
 import { KyselyLogSink } from './telemetry/storage/log-sink.js';
@@ -99,6 +101,16 @@ export function createServices(config: Config, logger: Logger): Services {
       database.db,
       redis ? new FallbackBlockStore(new RedisBlockStore(redis)) : new MemoryBlockStore(),
       logger.child({ component: 'guard' }),
+      config.guard.reputation
+        ? new ReputationCache(
+            new HttpReputationProvider({ ...config.guard.reputation, timeoutMs: 2000 }),
+            config.guard.reputation.ttlS * 1000,
+            (err) => logger.warn({ err: err.message }, 'guard: reputation lookup failed'),
+          )
+        : undefined,
+      config.guard.geoip
+        ? new CountryRisk(config.guard.geoip.file, config.guard.geoip.countryRisk)
+        : undefined,
     ),
     mqtt: new MqttStatusBoard(),
   };

@@ -1,8 +1,13 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
-import { REDIS_URL, testKey } from './helpers/env.js';
+import { REDIS_URL, tempDir, testConfig, testKey } from './helpers/env.js';
 import { loginAs, seedUser } from './helpers/identity.js';
+import { countryDatabase } from './helpers/mmdb.js';
 
 const someIp = () => `198.51.${randomInt(256)}.${randomInt(1, 255)}`;
 const until = async (check: () => Promise<boolean>) => {
@@ -248,5 +253,84 @@ describe('threat guard blocks shared through Redis', () => {
       'REQUEST_BLOCKED',
     );
     await a.services.guard.blocks.unblock(ip);
+  });
+});
+
+describe('threat guard with an IP reputation service', () => {
+  let t: TestApp;
+  let stub: http.Server;
+  const asked: { ip: string | null; key: string | undefined }[] = [];
+  const abuser = someIp();
+  const clean = someIp();
+
+  beforeAll(async () => {
+    // An AbuseIPDB-compatible stub on loopback.
+    stub = http.createServer((req, res) => {
+      const ip = new URL(req.url ?? '/', 'http://x').searchParams.get('ipAddress');
+      asked.push({ ip, key: req.headers.key as string | undefined });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ data: { ipAddress: ip, abuseConfidenceScore: ip === abuser ? 100 : 0 } }));
+    });
+    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
+    const { port } = stub.address() as AddressInfo;
+    t = await createTestApp({
+      GUARD_REPUTATION_URL: `http://127.0.0.1:${port}/api/v2/check`,
+      GUARD_REPUTATION_KEY: 'test-key',
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    stub.close();
+  });
+
+  it('raises a borderline request from a known abuser to a block; the same request from a clean IP passes; answers are cached', async () => {
+    const borderline = `/nowhere?q=${encodeURIComponent('<b>x</b>')}`;
+    const send = (ip: string) => t.app.inject({ method: 'GET', url: borderline, remoteAddress: ip });
+    // The first suspicious request from an address starts the lookup; it is not kept waiting.
+    expect((await send(abuser)).statusCode).toBe(404);
+    expect((await send(clean)).statusCode).toBe(404);
+    await Promise.all([abuser, clean].map((ip) => t.services.guard.reputation!.settled(ip)));
+    expect((await send(abuser)).statusCode).toBe(403);
+    expect((await send(clean)).statusCode).toBe(404);
+    expect(asked).toEqual([
+      { ip: abuser, key: 'test-key' },
+      { ip: clean, key: 'test-key' },
+    ]);
+  });
+
+  it('needs a key with the URL, at configuration', () => {
+    expect(() => testConfig({ GUARD_REPUTATION_URL: 'https://api.abuseipdb.com/api/v2/check' })).toThrow(
+      /GUARD_REPUTATION_KEY: is required/,
+    );
+  });
+});
+
+describe('threat guard with GeoIP country risk', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // A MaxMind-format country database written for this test.
+    const file = path.join(tempDir(), 'countries.mmdb');
+    writeFileSync(file, countryDatabase({ '198.51.100.0/24': 'XA', '203.0.113.0/24': 'XB' }));
+    t = await createTestApp({ GUARD_GEOIP_DB: file, GUARD_COUNTRY_RISK: 'XA=1' });
+  });
+  afterAll(() => t.close());
+
+  it('raises a borderline request from a risky country to a block, not one from elsewhere, and never a clean one', async () => {
+    const borderline = `/nowhere?q=${encodeURIComponent('<b>x</b>')}`;
+    const send = (url: string, ip: string) => t.app.inject({ method: 'GET', url, remoteAddress: ip });
+    expect(t.services.guard.countries!.country('198.51.100.20')).toBe('XA');
+    expect((await send('/nowhere', '198.51.100.20')).statusCode).toBe(404);
+    expect((await send(borderline, '203.0.113.20')).statusCode).toBe(404);
+    expect((await send(borderline, '198.51.100.21')).statusCode).toBe(403);
+  });
+
+  it('checks its settings at configuration', () => {
+    expect(() => testConfig({ GUARD_GEOIP_DB: '/nonexistent.mmdb' })).toThrow(
+      /GUARD_GEOIP_DB: file not found/,
+    );
+    expect(() => testConfig({ GUARD_COUNTRY_RISK: 'XA=1' })).toThrow(
+      /GUARD_COUNTRY_RISK: needs GUARD_GEOIP_DB/,
+    );
+    expect(() => testConfig({ GUARD_COUNTRY_RISK: 'XA=2' })).toThrow(/"XA=2" is not ISO=risk/);
   });
 });

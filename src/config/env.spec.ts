@@ -220,6 +220,28 @@ export const ENV_VARS = {
     group: 'Threat guard',
     doc: 'Comma-separated addresses or CIDR ranges always refused with 403 (health probes excepted).',
   },
+  GUARD_REPUTATION_URL: {
+    group: 'Threat guard',
+    doc: 'Optional: an AbuseIPDB-compatible check endpoint (e.g. `https://api.abuseipdb.com/api/v2/check`). Each client IP is looked up once per `GUARD_REPUTATION_TTL_S`, in the background; its abuse confidence raises the risk of its suspicious requests. Off when unset.',
+  },
+  GUARD_REPUTATION_KEY: {
+    group: 'Threat guard',
+    doc: 'API key for `GUARD_REPUTATION_URL` (sent as the `Key` header).',
+    secret: true,
+  },
+  GUARD_REPUTATION_TTL_S: {
+    group: 'Threat guard',
+    default: '86400',
+    doc: 'How long a reputation answer is kept.',
+  },
+  GUARD_GEOIP_DB: {
+    group: 'Threat guard',
+    doc: 'Optional: a MaxMind-format country database (`GeoLite2-Country.mmdb` or a City database) for `GUARD_COUNTRY_RISK`. Off when unset.',
+  },
+  GUARD_COUNTRY_RISK: {
+    group: 'Threat guard',
+    doc: 'With `GUARD_GEOIP_DB`: comma-separated `ISO=risk` pairs (risk in (0, 1], e.g. `XX=0.6,YY=1`); a client in a listed country carries that IP risk, which raises the score of its suspicious requests (never blocks clean ones).',
+  },
   MQTT_URL: {
     group: 'Dependencies',
     doc: '`mqtt://`, `mqtts://`, `ws://` or `wss://` URL of an external MQTT broker. Unset: the embedded broker is used.',

@@ -343,16 +343,28 @@ const SUSPICIOUS_CHARS =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters attacks use.
   /[<>'"`;|&$%()\\/=#*.{}\u0000]|--|\b(?:union|select|sleep|benchmark|waitfor|order|having|or|and|whoami|ifconfig|ipconfig|systeminfo|sysinfo|netstat|uname|pwd|ls|dir|phpinfo|nslookup|tasklist|which|net|netsh|reg|route)\b/i;
 
+const SCANNER_AGENT: Finding = { category: 'scanner', score: 0.9, rule: 'scanner-user-agent' };
+const SCANNER_PATH: Finding = { category: 'scanner', score: 0.7, rule: 'scanner-probe-path' };
+/** User agents and paths repeat far more than query text: their verdicts are remembered. */
+const agents = new Map<string, boolean>();
+const paths = new Map<string, boolean>();
+
+function remembered(cache: Map<string, boolean>, key: string, test: () => boolean): boolean {
+  let hit = cache.get(key);
+  if (hit === undefined) {
+    hit = test();
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
 export function inspectUserAgent(ua: string): Finding | null {
-  return SCANNER_AGENTS.test(ua.toLowerCase())
-    ? { category: 'scanner', score: 0.9, rule: 'scanner-user-agent' }
-    : null;
+  return remembered(agents, ua, () => SCANNER_AGENTS.test(ua.toLowerCase())) ? SCANNER_AGENT : null;
 }
 
 export function inspectPath(path: string): Finding | null {
-  return SCANNER_PATHS.test(path.toLowerCase())
-    ? { category: 'scanner', score: 0.7, rule: 'scanner-probe-path' }
-    : null;
+  return remembered(paths, path, () => SCANNER_PATHS.test(path.toLowerCase())) ? SCANNER_PATH : null;
 }
 
 /**
@@ -363,12 +375,23 @@ export function scoreValues(
   values: Iterable<string>,
   extra: readonly (Finding | null)[] = [],
 ): { findings: Finding[]; score: number } {
+  // The usual case, nothing anywhere, allocates nothing beyond the answer.
+  let any = extra.some((f) => f !== null);
+  const found: Finding[][] = [];
+  for (const v of values) {
+    const f = inspect(v);
+    if (f.length > 0) {
+      any = true;
+      found.push(f);
+    }
+  }
+  if (!any) return { findings: [], score: 0 };
   const best = new Map<string, Finding>();
   const add = (f: Finding | null) => {
     if (f && (best.get(f.category)?.score ?? 0) < f.score) best.set(f.category, f);
   };
   for (const f of extra) add(f);
-  for (const v of values) for (const f of inspect(v)) add(f);
+  for (const list of found) for (const f of list) add(f);
   const findings = [...best.values()].sort((a, b) => b.score - a.score);
   const top = findings[0]?.score ?? 0;
   return { findings, score: Math.min(1, top + 0.03 * Math.max(0, findings.length - 1)) };

@@ -4,8 +4,10 @@ import type { Db } from '../../db/database.js';
 import { insertSecurityEvents, listIpRules, type SecurityEventRow } from '../security.repository.js';
 import type { BlockStore, IpBlock } from './block-store.js';
 import { type Finding, inspectPath, inspectUserAgent, scoreValues } from './detectors.js';
+import type { CountryRisk } from './geoip.js';
 import { type BehaviourEvent, IpBehaviour } from './ip-behaviour.js';
 import { IpSet } from './ip-rules.js';
+import type { ReputationCache } from './reputation.js';
 
 /** The parts of a request the guard reads. */
 export interface Inspected {
@@ -46,6 +48,10 @@ export class ThreatGuard {
     private readonly db: Db,
     readonly blocks: BlockStore,
     private readonly logger: Logger,
+    /** Optional: the IPs' abuse reputation (AbuseIPDB-compatible), cached and looked up in the background. */
+    readonly reputation?: ReputationCache,
+    /** Optional: risk by the client's country (GeoIP). */
+    readonly countries?: CountryRisk,
   ) {
     this.envAllow = new IpSet(config.allow);
     this.envDeny = new IpSet(config.deny);
@@ -109,7 +115,12 @@ export class ThreatGuard {
   decide(ip: string, inspected: Inspected): Verdict {
     // Nothing suspicious in the request: behaviour alone never flags or blocks.
     if (inspected.score === 0) return { ...inspected, action: 'pass', ipRisk: 0 };
-    const ipRisk = this.behaviour.risk(ip);
+    // The worse of what this IP did here recently and what the reputation service knows of it.
+    const ipRisk = Math.max(
+      this.behaviour.risk(ip),
+      this.reputation?.risk(ip) ?? 0,
+      this.countries?.risk(ip) ?? 0,
+    );
     const score = inspected.score + (1 - inspected.score) * 0.5 * ipRisk * (inspected.score > 0 ? 1 : 0);
     const action =
       score >= this.config.blockThreshold ? 'block' : score >= this.config.flagThreshold ? 'flag' : 'pass';

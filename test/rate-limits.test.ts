@@ -294,3 +294,34 @@ describe('rate limits in Redis', () => {
     expect(codes.slice(3)).toEqual([429, 429]);
   });
 });
+
+describe('client IP behind proxies', () => {
+  const apps: TestApp[] = [];
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+  });
+  const limited = async (env: Record<string, string>) => {
+    const a = await createTestApp({ ...LIMITS, RATE_LIMIT_DEFAULT: '2/minute', ...env });
+    apps.push(a);
+    // Three requests through the same proxy (10.9.9.9), each claiming a different client.
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await a.app.inject({
+        method: 'GET',
+        url: '/nowhere',
+        remoteAddress: '10.9.9.9',
+        headers: { 'x-forwarded-for': `203.0.113.${i + 1}` },
+      });
+      codes.push(res.statusCode);
+    }
+    return codes;
+  };
+
+  it('counts the forwarded client when the proxy is trusted, and the connection when it is not', async () => {
+    // Trusted: each forwarded client has its own allowance.
+    expect(await limited({ TRUST_PROXY: '10.9.9.9' })).toEqual([404, 404, 404]);
+    // Untrusted: X-Forwarded-For is ignored, so a client cannot pick its own bucket.
+    expect(await limited({ TRUST_PROXY: 'false' })).toEqual([404, 404, 429]);
+    expect(await limited({ TRUST_PROXY: '192.0.2.1' })).toEqual([404, 404, 429]);
+  });
+});

@@ -76,6 +76,8 @@ describe('security headers and the Observatory score', () => {
     });
     expect(http.statusCode).toBe(301);
     expect(http.headers.location).toBe('https://vigil.example.com/');
+    // Never cached: a redirect built from the Host header must not be served to others.
+    expect(http.headers['cache-control']).toBe('no-store');
     const redirect = { status: http.statusCode, location: http.headers.location };
     for (const [res, html] of [
       [page, page.body],

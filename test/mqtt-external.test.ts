@@ -108,6 +108,20 @@ describe('external broker (Mosquitto): shared subscription, ack after commit, pe
     expect(await count(back, f.ids.fA, t0)).toBe(5);
   });
 
+  it('stores QoS 0 readings too (no acknowledgement to wait for)', async () => {
+    const t0 = Math.floor(Date.now() / 1000) * 1000 - 200_000;
+    const d = await device();
+    await d.publishAsync(
+      `vigil/${tenant}/logger-a/readings`,
+      JSON.stringify({ readings: [{ sensor: 'a/flow', ts: t0, value: 7 }] }),
+      { qos: 0 },
+    );
+    await d.endAsync();
+    const [a] = servers as [RunningServer];
+    await until(async () => (await count(a, f.ids.fA, t0)) === 1);
+    expect(await count(a, f.ids.fA, t0)).toBe(1);
+  });
+
   it('learns presence from the status topic, including a Last Will when a device drops', async () => {
     const s = servers[0]!;
     const device = async () =>

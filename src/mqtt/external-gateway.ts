@@ -109,6 +109,13 @@ export class ExternalGateway implements MqttStatusSource {
       },
     });
     this.clients.push(client);
+    // QoS 0 has no acknowledgement, so mqtt.js does not route it through customHandleAcks.
+    client.on('message', (topic, message, packet) => {
+      if (packet.qos !== 0) return;
+      this.onMessage(topic, message).catch((err: Error) =>
+        this.logger.warn({ topic, err: err.message }, 'mqtt: QoS 0 readings not stored (not resent)'),
+      );
+    });
     // Errors of unacknowledged messages are logged above; connection errors are retried by mqtt.js.
     client.on('error', (err) => {
       this.lastError = err.message;

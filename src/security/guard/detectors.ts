@@ -280,7 +280,7 @@ const recent = new Map<string, Finding[]>();
 const RECENT_MAX = 10_000;
 
 export function inspect(value: string): Finding[] {
-  if (value.length > 512) return inspectUncached(value);
+  if (value.length > 256) return inspectUncached(value);
   const hit = recent.get(value);
   if (hit) return hit;
   const found = inspectUncached(value);
@@ -350,6 +350,8 @@ const agents = new Map<string, boolean>();
 const paths = new Map<string, boolean>();
 
 function remembered(cache: Map<string, boolean>, key: string, test: () => boolean): boolean {
+  // Only short keys are kept: long unique ones would fill memory with request data.
+  if (key.length > 256) return test();
   let hit = cache.get(key);
   if (hit === undefined) {
     hit = test();
@@ -360,7 +362,9 @@ function remembered(cache: Map<string, boolean>, key: string, test: () => boolea
 }
 
 export function inspectUserAgent(ua: string): Finding | null {
-  return remembered(agents, ua, () => SCANNER_AGENTS.test(ua.toLowerCase())) ? SCANNER_AGENT : null;
+  return remembered(agents, ua, () => SCANNER_AGENTS.test(ua.slice(0, 512).toLowerCase()))
+    ? SCANNER_AGENT
+    : null;
 }
 
 export function inspectPath(path: string): Finding | null {

@@ -67,6 +67,7 @@ export const guardPlugin = fp(
   ) => {
     const { guard } = opts;
     const seen = new WeakMap<FastifyRequest, Inspected | 'allowed'>();
+    const flagged = new WeakMap<FastifyRequest, Verdict>();
 
     const refuse = (request: FastifyRequest, verdict: Verdict): never => {
       const ip = request.ip;
@@ -110,7 +111,8 @@ export const guardPlugin = fp(
       if (verdict.action === 'block') refuse(request, verdict);
       if (verdict.action === 'flag') {
         guard.record(request.ip, 'flagged');
-        event(request, 'flagged', verdict);
+        // Recorded when the response goes out: by then authentication has named the tenant.
+        flagged.set(request, verdict);
       }
     };
 
@@ -175,6 +177,8 @@ export const guardPlugin = fp(
       if (
         before === 'allowed' ||
         before === undefined ||
+        // No route (a 404): nothing will read the body, so the guard does not either.
+        request.routeOptions.url === undefined ||
         request.routeOptions.config?.guardBody === false ||
         !request.body ||
         typeof request.body !== 'object'
@@ -191,6 +195,8 @@ export const guardPlugin = fp(
     });
 
     app.addHook('onResponse', (request, reply, done) => {
+      const verdict = flagged.get(request);
+      if (verdict) event(request, 'flagged', verdict);
       const status = reply.statusCode;
       if (status < 400 || seen.get(request) === 'allowed') return done();
       if (status === 404) guard.record(request.ip, 'not-found');

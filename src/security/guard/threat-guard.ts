@@ -25,7 +25,7 @@ const SECRET_FIELD = /password|secret|token|^code$|recovery/i;
 
 /** Strings taken from one JSON body at most (and their total length): bounded work per request. */
 const MAX_STRINGS = 2000;
-const MAX_CHARS = 256 * 1024;
+const MAX_CHARS = 64 * 1024;
 
 /**
  * Scores requests (0–1) from pattern detectors over path, query, headers and JSON strings,
@@ -98,11 +98,12 @@ export class ThreatGuard {
       const v = stack.pop();
       if (typeof v === 'string') {
         out.push(v);
-        chars += v.length;
+        chars += Math.min(v.length, 4096); // what the detectors read of it (normalize.bounded)
       } else if (Array.isArray(v)) stack.push(...v);
       else if (v && typeof v === 'object') {
         for (const [k, x] of Object.entries(v)) {
           out.push(k);
+          chars += k.length;
           // Secrets may contain anything; they are checked by hashing, never interpreted.
           if (!SECRET_FIELD.test(k)) stack.push(x);
         }

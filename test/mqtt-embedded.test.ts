@@ -383,4 +383,29 @@ describe('embedded MQTT broker: connections per tenant', () => {
     });
     expect(denied.statusCode).toBe(403);
   });
+
+  it('holds the limit against a burst of parallel CONNECTs, and lets a device take over its own session', async () => {
+    for (const c of clients.splice(0)) c.end(true);
+    await until((s) => s.connections === 0);
+    const attempt = (clientId: string) =>
+      new Promise<MqttClient | null>((resolve) => {
+        const c = mqtt.connect(`mqtt://127.0.0.1:${server.mqttPort}`, {
+          clientId,
+          username: 'logger-a',
+          password: f.deviceA.authorization.replace('Device ', ''),
+          reconnectPeriod: 0,
+          connectTimeout: 5000,
+        });
+        clients.push(c);
+        c.once('connect', () => resolve(c));
+        c.once('error', () => resolve(null));
+      });
+    const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => attempt(`burst-${i}`)));
+    const winners = burst.filter((c) => c !== null);
+    expect(winners).toHaveLength(1);
+    // The same client id again while at the limit: it replaces its own connection.
+    const again = await attempt(winners[0]!.options.clientId!);
+    expect(again).not.toBeNull();
+    expect((await until((s) => s.connections === 1)).connections).toBe(1);
+  });
 });

@@ -44,7 +44,7 @@ export class EmbeddedBroker implements MqttStatusSource {
   readonly counters: GatewayCounters = newCounters();
   /** Device connections now, per tenant id. */
   private readonly connections = new Map<string, number>();
-  /** Clients counted in `connections` (a client id taken over by a new connection ends the old). */
+  /** Clients counted in `connections`, from their authentication until their connection closes. */
   private readonly counted = new WeakSet<Client>();
   private aedes: Aedes | undefined;
   private readonly servers: net.Server[] = [];
@@ -146,14 +146,6 @@ export class EmbeddedBroker implements MqttStatusSource {
   private presence(client: Client, online: boolean): void {
     const identity = identities.get(client);
     if (!identity) return;
-    const n = this.connections.get(identity.tenantId) ?? 0;
-    if (online) {
-      this.counted.add(client);
-      this.connections.set(identity.tenantId, n + 1);
-    } else if (this.counted.delete(client)) {
-      if (n <= 1) this.connections.delete(identity.tenantId);
-      else this.connections.set(identity.tenantId, n - 1);
-    }
     setPresence(this.services.database.db, identity.deviceId, online, Date.now()).catch((err: Error) =>
       this.logger.warn({ err: err.message }, 'mqtt: presence not recorded'),
     );
@@ -192,9 +184,17 @@ export class EmbeddedBroker implements MqttStatusSource {
     if (!row || (username !== row.key && username !== row.id)) {
       throw refused(4, 'the username is not the device the token belongs to');
     }
-    // Checked at CONNECT: connections racing through it together may pass the limit by a few.
     const limit = (await this.services.tenantQuotas.get(principal.tenantId)).mqttConnections;
-    if ((this.connections.get(principal.tenantId) ?? 0) >= limit) {
+    // From here to the end, no await: the check and taking the slot are one step, so a burst of
+    // parallel CONNECTs cannot all pass. A device reconnecting under the client id of a connection
+    // that is about to be replaced does not count that one twice.
+    const tenantId = principal.tenantId;
+    // aedes keeps connected clients by id (not in its typings).
+    const previous = (this.aedes as unknown as { clients?: Record<string, Client> } | undefined)?.clients?.[
+      client.id
+    ];
+    const replacing = previous !== undefined && identities.get(previous)?.tenantId === tenantId ? 1 : 0;
+    if ((this.connections.get(tenantId) ?? 0) - replacing >= limit) {
       this.counters.connectionLimitRefusals++;
       // MQTT 3.1.1 has no quota code; 3 (server unavailable) tells the device to retry later.
       throw Object.assign(new Error(`the tenant has its limit of ${limit} MQTT connections`), {
@@ -202,10 +202,19 @@ export class EmbeddedBroker implements MqttStatusSource {
       });
     }
     identities.set(client, {
-      tenantId: principal.tenantId,
+      tenantId,
       tenantSlug: row.slug,
       deviceId: row.id,
       deviceKey: row.key,
+    });
+    this.connections.set(tenantId, (this.connections.get(tenantId) ?? 0) + 1);
+    this.counted.add(client);
+    // Counted until its connection closes, however it ends (also if it never becomes ready).
+    client.conn.once('close', () => {
+      if (!this.counted.delete(client)) return;
+      const n = this.connections.get(tenantId) ?? 1;
+      if (n <= 1) this.connections.delete(tenantId);
+      else this.connections.set(tenantId, n - 1);
     });
   }
 

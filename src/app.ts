@@ -7,6 +7,7 @@ import { authPlugin } from './auth/auth.plugin.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { bootstrapRoutes } from './auth/bootstrap.routes.js';
 import { deviceCredentialRoutes } from './devices/device-credentials.routes.js';
+import { clientKey } from './http/client-key.js';
 import { corsPlugin } from './http/cors.js';
 import { AppError } from './http/errors/catalogue.js';
 import { registerErrorHandling } from './http/errors/error-handler.js';
@@ -151,7 +152,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     ...(config.rateLimit.enabled
       ? {
           onAuthFailure: async (request: FastifyRequest) => {
-            await services.rateLimits.hit('default', `ip:${request.ip}`, 'client IP');
+            await services.rateLimits.hit('default', `ip:${clientKey(request.ip)}`, 'client IP');
           },
         }
       : {}),

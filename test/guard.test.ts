@@ -97,6 +97,22 @@ describe('threat guard', () => {
     expect(await events(`ip=${other}`)).toMatchObject([{ kind: 'flagged', categories: ['xss'], tenantId }]);
   });
 
+  it('blocks an IPv6 attacker’s whole /64, not just the one address', async () => {
+    const net64 = `2001:db8:${randomInt(0xffff).toString(16)}:7`;
+    expect(
+      (await get(`/x?q=${encodeURIComponent('<script>alert(1)</script>')}`, `${net64}::1`)).statusCode,
+    ).toBe(403);
+    await until(async () => (await get('/healthz-not', `${net64}::2`)).statusCode === 403);
+    expect((await get('/api/v1/tenant', `${net64}:abcd::9`, admin)).json().code).toBe('REQUEST_BLOCKED');
+    expect((await get('/api/v1/tenant', '2001:db8:ffff:ffff::1', admin)).statusCode).toBe(200);
+    const lift = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/admin/security/blocks/${encodeURIComponent(`${net64}::1`)}`,
+      headers: root,
+    });
+    expect(lift.statusCode).toBe(204);
+  });
+
   it('scores JSON bodies too, but never password fields', async () => {
     const ip = someIp();
     const res = await t.app.inject({

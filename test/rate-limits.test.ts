@@ -120,6 +120,12 @@ describe('rate limits per class', () => {
     for (let i = 0; i < 3; i++) expect((await get('/no/such/page', {}, ip)).statusCode).toBe(404);
     expect((await get('/no/such/page', {}, ip)).statusCode).toBe(429);
     expect((await get('/no/such/page', {}, someIp())).statusCode).toBe(404);
+    // IPv6 clients count by /64: rotating addresses inside one allocation buys nothing.
+    const net64 = `2001:db8:${randomInt(0xffff).toString(16)}:1`;
+    for (let i = 1; i <= 3; i++)
+      expect((await get('/no/such/page', {}, `${net64}::${i}`)).statusCode).toBe(404);
+    expect((await get('/no/such/page', {}, `${net64}:ffff::4`)).statusCode).toBe(429);
+    expect((await get('/no/such/page', {}, `${net64.replace(/:1$/, ':2')}::1`)).statusCode).toBe(404);
     // Failed authentication counts per client IP too (bogus credentials are not a way around it).
     const other = someIp();
     for (let i = 0; i < 3; i++)

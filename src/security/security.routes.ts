@@ -5,6 +5,7 @@ import type { Selectable } from 'kysely';
 import { Type } from 'typebox';
 import { auditContext, recordAudit } from '../audit/audit.service.js';
 import type { SecurityIpRulesTable } from '../db/schema.js';
+import { clientKey } from '../http/client-key.js';
 import { AppError } from '../http/errors/catalogue.js';
 import { decodeCursor, PageOf, PageQuery, page } from '../http/pagination.js';
 import type { Services } from '../services.js';
@@ -298,7 +299,9 @@ export async function securityRoutes(base: FastifyInstance, opts: { services: Se
       },
     },
     async (request, reply) => {
-      if (!(await services.guard.blocks.unblock(request.params.ip)))
+      // An IPv6 address lifts the block on its /64 (how blocks are kept).
+      const key = request.params.ip.includes('/') ? request.params.ip : clientKey(request.params.ip);
+      if (!(await services.guard.blocks.unblock(key)))
         throw new AppError('NOT_FOUND', 'That address is not blocked');
       await recordAudit(services, {
         ...auditContext(request),
@@ -306,7 +309,7 @@ export async function securityRoutes(base: FastifyInstance, opts: { services: Se
         action: 'security.unblock',
         outcome: 'success',
         targetType: 'ip',
-        targetId: request.params.ip,
+        targetId: key,
       });
       return reply.code(204).send();
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Principal } from '../../auth/principal.js';
+import { clientKey } from '../client-key.js';
 import type { RateLimitClass, RateLimits } from './rate-limits.js';
 
 declare module 'fastify' {
@@ -43,8 +44,8 @@ export const rateLimitPlugin = fp(
       const cls = typeof choice === 'function' ? choice(request) : (choice ?? 'default');
       const { key, scope } =
         cls === 'auth'
-          ? { key: `ip:${request.ip}`, scope: 'client IP' }
-          : keyOf(request.principal, request.ip);
+          ? { key: `ip:${clientKey(request.ip)}`, scope: 'client IP' }
+          : keyOf(request.principal, clientKey(request.ip));
       const state = await opts.limits.hit(cls, key, scope);
       reply.header('ratelimit-limit', state.limit);
       reply.header('ratelimit-remaining', state.remaining);

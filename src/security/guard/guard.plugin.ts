@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { clientKey } from '../../http/client-key.js';
 import { AppError } from '../../http/errors/catalogue.js';
 import { redactUrl } from '../../http/logger.js';
 import type { IpBlock } from './block-store.js';
@@ -73,7 +74,7 @@ export const guardPlugin = fp(
       const ip = request.ip;
       guard.record(ip, 'flagged');
       void guard.blocks
-        .block(ip, verdict.findings[0]?.rule ?? 'behaviour', Date.now())
+        .block(clientKey(ip), verdict.findings[0]?.rule ?? 'behaviour', Date.now())
         .then(async (b) => {
           request.log.warn(
             { ip, until: new Date(b.until).toISOString(), offense: b.offense },

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { GuardConfig } from '../../config/guard.config.js';
 import type { Db } from '../../db/database.js';
+import { clientKey } from '../../http/client-key.js';
 import { insertSecurityEvents, listIpRules, type SecurityEventRow } from '../security.repository.js';
 import type { BlockStore, IpBlock } from './block-store.js';
 import { type Finding, inspectPath, inspectUserAgent, scoreValues } from './detectors.js';
@@ -65,11 +66,11 @@ export class ThreatGuard {
     // The common case answers without a promise: rules fresh and blocks in this process's memory.
     if (this.rules && now - this.rules.loadedAt < 10_000 && this.blocks.peek) {
       const listed = this.listed(ip, this.rules);
-      return listed ?? this.blocks.peek(ip, now);
+      return listed ?? this.blocks.peek(clientKey(ip), now);
     }
     return this.currentRules().then(
       (rules): Promise<'allowed' | 'denied' | IpBlock | null> | 'allowed' | 'denied' =>
-        this.listed(ip, rules) ?? this.blocks.get(ip),
+        this.listed(ip, rules) ?? this.blocks.get(clientKey(ip)),
     );
   }
 
@@ -118,7 +119,7 @@ export class ThreatGuard {
     if (inspected.score === 0) return { ...inspected, action: 'pass', ipRisk: 0 };
     // The worse of what this IP did here recently and what the reputation service knows of it.
     const ipRisk = Math.max(
-      this.behaviour.risk(ip),
+      this.behaviour.risk(clientKey(ip)),
       this.reputation?.risk(ip) ?? 0,
       this.countries?.risk(ip) ?? 0,
     );
@@ -129,7 +130,7 @@ export class ThreatGuard {
   }
 
   record(ip: string, event: BehaviourEvent): void {
-    this.behaviour.record(ip, event);
+    this.behaviour.record(clientKey(ip), event);
   }
 
   /** Queues a security event; written in batches off the request path. */

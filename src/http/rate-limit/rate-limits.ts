@@ -62,16 +62,12 @@ export class RateLimits {
   async hit(cls: RateLimitClass, key: string, scope: string): Promise<RateLimitState> {
     const rate = this.config.classes[cls];
     const res = await this.classes[cls].consume(key).catch(settle);
-    if (res.consumedPoints <= rate.points) {
-      // The common case, without building a message or an error.
-      return {
-        limit: rate.points,
-        remaining: rate.points - res.consumedPoints,
-        resetS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
-        policy: this.policies[cls],
-      };
-    }
-    const state = stateOf(res, rate);
+    const state: RateLimitState = {
+      limit: rate.points,
+      remaining: Math.max(0, rate.points - res.consumedPoints),
+      resetS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+      policy: this.policies[cls],
+    };
     if (res.consumedPoints > rate.points) {
       throw limited(
         `Rate limit "${cls}" reached: ${rate.text} per ${scope}; retry in ${state.resetS} s`,
@@ -129,15 +125,6 @@ export class RateLimits {
         })
       : new RateLimiterMemory(opts);
   }
-}
-
-function stateOf(res: RateLimiterRes, rate: Rate): RateLimitState {
-  return {
-    limit: rate.points,
-    remaining: Math.max(0, rate.points - res.consumedPoints),
-    resetS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
-    policy: `${rate.points};w=${rate.durationS}`,
-  };
 }
 
 /** A rejected consume carries the limiter state; anything else is a store failure to surface. */

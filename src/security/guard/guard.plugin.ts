@@ -134,15 +134,16 @@ export const guardPlugin = fp(
           { headers: { 'retry-after': String(retryAfter) } },
         );
       }
+      const path = request.url.split('?')[0] ?? '';
       const values = queryValues(request.query);
-      values.push(request.url.split('?')[0] ?? '');
+      values.push(path);
       for (const name in request.headers) {
         if (SKIPPED_HEADERS.has(name) || name === 'user-agent') continue;
         const value = request.headers[name];
         if (typeof value === 'string') values.push(value);
         else if (Array.isArray(value)) values.push(...value);
       }
-      const inspected = guard.inspectRequest(values, request.url, request.headers['user-agent'] ?? '');
+      const inspected = guard.inspectRequest(values, path, request.headers['user-agent'] ?? '');
       seen.set(request, inspected);
       if (inspected.score > 0) judge(request, inspected);
     };

@@ -86,8 +86,8 @@ export class ThreatGuard {
   }
 
   /** Path, query and header values, plus the user agent and path against scanner signatures. */
-  inspectRequest(values: readonly string[], url: string, userAgent: string): Inspected {
-    return this.inspectValues(values, [inspectUserAgent(userAgent), inspectPath(url.split('?')[0] ?? '')]);
+  inspectRequest(values: readonly string[], path: string, userAgent: string): Inspected {
+    return this.inspectValues(values, [inspectUserAgent(userAgent), inspectPath(path)]);
   }
 
   /** Every string in a parsed JSON body, bounded in count and size. */

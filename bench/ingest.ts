@@ -9,7 +9,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { api, benchOwner, freePort, log, run, startVigil, type Vigil, waitFor } from './harness.js';
+import { api, freePort, log, startVigil, type Vigil, waitFor } from './harness.js';
+import { type LoadOptions, provisionSensors, runLoad } from './ingest-load.js';
 
 const SENSORS = Number(process.env.BENCH_SENSORS ?? 10_000);
 const BATCH = 1000;
@@ -19,70 +20,9 @@ const PG_READINGS = Number(process.env.BENCH_PG_READINGS ?? 2_000_000);
 const PARSE_READINGS = Number(process.env.BENCH_PARSE_READINGS ?? 2_000_000);
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DAY = 86_400_000;
-/** A tenant with SENSORS sensors and an API key that may write and read telemetry. */
-async function provision(v: Vigil): Promise<{ key: string; token: string; sensorIds: string[] }> {
-  const accessToken = await benchOwner(v);
-  for (let from = 0; from < SENSORS; from += 5000) {
-    const rows = ['key,name,type'];
-    for (let i = from; i < Math.min(SENSORS, from + 5000); i++) {
-      const k = `bench/s${String(i).padStart(5, '0')}`;
-      rows.push(`${k},${k},level`);
-    }
-    await api(v, 'POST', '/api/v1/sensors/import', accessToken, `${rows.join('\n')}\n`, 'text/csv');
-  }
-  const { key } = await api(v, 'POST', '/api/v1/api-keys', accessToken, {
-    name: 'bench',
-    permissions: ['telemetry:write', 'telemetry:read'],
-  });
-  const sensorIds: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { items: { id: string }[]; nextCursor: string | null } = await api(
-      v,
-      'GET',
-      `/api/v1/sensors?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
-      accessToken,
-    );
-    sensorIds.push(...page.items.map((s) => s.id));
-    cursor = page.nextCursor;
-  } while (cursor);
-  return { key, token: accessToken, sensorIds };
-}
-
-interface LoadResult {
-  readingsPerSec: number;
-  p50AckMs: number;
-  p99AckMs: number;
-  accepted: number;
-  failedRequests: number;
-  firstError?: string;
-}
-
-async function load(opts: {
-  url: string;
-  authorization: string;
-  format: 'vigil' | 'influx';
-  readings: number;
-  startTs: number;
-  stepMs: number;
-}): Promise<LoadResult> {
-  const args = JSON.stringify({
-    url: opts.url,
-    authorization: opts.authorization,
-    format: opts.format,
-    sensors: SENSORS,
-    batch: BATCH,
-    requests: Math.ceil(opts.readings / BATCH),
-    connections: CONNECTIONS,
-    startTs: opts.startTs,
-    stepMs: opts.stepMs,
-  });
-  const out = await run(process.execPath, ['--import', 'tsx', 'bench/load.ts', args], process.env);
-  const result = JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
-  if (result.failedRequests > 0)
-    log(`  ! ${result.failedRequests} requests failed, first: ${result.firstError}`);
-  return result;
-}
+const provision = (v: Vigil) => provisionSensors(v, SENSORS);
+const load = (opts: Omit<LoadOptions, 'sensors' | 'batch' | 'connections'>) =>
+  runLoad({ ...opts, sensors: SENSORS, batch: BATCH, connections: CONNECTIONS });
 
 /** Readings are spread so that each sensor's series covers the 24 hours before now. */
 function timeline(readings: number) {

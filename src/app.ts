@@ -6,6 +6,10 @@ import { recordAudit } from './audit/audit.service.js';
 import { authPlugin } from './auth/auth.plugin.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { bootstrapRoutes } from './auth/bootstrap.routes.js';
+import { detectorConfigRoutes } from './detection/config/detector-config.routes.js';
+import { modelRoutes } from './detection/models/models.routes.js';
+import { anomalyRoutes } from './detection/pipeline/anomalies.routes.js';
+import { detectionStatusRoutes } from './detection/pipeline/detection-status.routes.js';
 import { deviceCredentialRoutes } from './devices/device-credentials.routes.js';
 import { clientKey } from './http/client-key.js';
 import { corsPlugin } from './http/cors.js';
@@ -181,6 +185,10 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(jobRoutes, { prefix: '/api/v1', services });
   await app.register(mqttRoutes, { prefix: '/api/v1', services });
   await app.register(securityRoutes, { prefix: '/api/v1', services });
+  await app.register(detectorConfigRoutes, { prefix: '/api/v1', services });
+  await app.register(anomalyRoutes, { prefix: '/api/v1', services });
+  await app.register(modelRoutes, { prefix: '/api/v1', services });
+  await app.register(detectionStatusRoutes, { prefix: '/api/v1/admin', services });
 
   await app.register(healthRoutes, {
     services,

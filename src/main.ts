@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import dotenv from 'dotenv';
 import { registerAdmin } from './cli/admin.command.js';
 import { registerAudit } from './cli/audit.command.js';
+import { registerBacktest } from './cli/backtest.command.js';
 import { registerConfig } from './cli/config.command.js';
 import { CliError } from './cli/context.js';
 import { registerDemo } from './cli/demo.command.js';
@@ -29,6 +30,7 @@ registerJobs(program);
 registerConfig(program);
 registerAdmin(program);
 registerAudit(program);
+registerBacktest(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -80,6 +80,7 @@ export async function startServer(
   const scheduler = config.jobs.enabled ? createScheduler(services) : undefined;
   await scheduler?.start();
   services.telemetry.startCompactor();
+  services.detection?.start();
   // The embedded MQTT broker, unless an external one is configured (or MQTT is off).
   let broker: EmbeddedBroker | undefined;
   let gateway: ExternalGateway | undefined;

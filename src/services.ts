@@ -5,6 +5,7 @@ import { LoginLimiter } from './auth/login-limiter.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
+import { DetectionPipeline } from './detection/pipeline/detection-pipeline.js';
 import { RateLimits } from './http/rate-limit/rate-limits.js';
 import { MqttStatusBoard } from './mqtt/mqtt-status.js';
 import { createRedis } from './redis/redis.js';
@@ -46,6 +47,8 @@ export interface Services {
   readonly rateLimits: RateLimits;
   /** The MQTT side's state, once the server has started it. */
   readonly mqtt: MqttStatusBoard;
+  /** Streaming detection of committed readings (undefined when DETECTION_ENABLED=false). */
+  readonly detection: DetectionPipeline | undefined;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -86,9 +89,27 @@ export function createServices(config: Config, logger: Logger): Services {
     sink,
     budget,
   );
+  const detection = config.detection.enabled
+    ? new DetectionPipeline({
+        db: database.db,
+        queries: telemetry.queries,
+        seriesIds: telemetry.seriesIds,
+        logger: logger.child({ component: 'detection' }),
+        options: {
+          checkpointMs: config.detection.checkpointMs,
+          sweepMs: config.detection.sweepMs,
+          maxQueue: config.detection.maxQueue,
+        },
+      })
+    : undefined;
+  if (detection) {
+    telemetry.ingest.onStored = (tenantId, sensorIds, ts, value) =>
+      detection.enqueue(tenantId, sensorIds, ts, value);
+  }
   return {
     config,
     logger,
+    detection,
     database,
     redis,
     identity,
@@ -117,6 +138,10 @@ export function createServices(config: Config, logger: Logger): Services {
 }
 
 export async function closeServices(services: Services): Promise<void> {
+  // Scores what is queued and checkpoints, while the database is still open.
+  await services.detection
+    ?.stop()
+    .catch((err: Error) => services.logger.warn({ err: err.message }, 'detection: final checkpoint failed'));
   await services.telemetry.close();
   await Promise.allSettled([services.database.destroy(), services.redis?.quit()]);
   services.redis?.disconnect();

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { Cron } from 'croner';
 import type { EnvVarName } from './env.spec.js';
 import { type Env, EnvReader } from './env-reader.js';
 import { type GuardConfig, readGuard } from './guard.config.js';
@@ -124,6 +125,14 @@ export interface Config {
     readonly compactMaxAgeMs: number;
     readonly retentionDays: number;
     readonly cacheTtlS: number;
+  };
+  readonly detection: {
+    readonly enabled: boolean;
+    readonly checkpointMs: number;
+    readonly sweepMs: number;
+    readonly maxQueue: number;
+    readonly autoRetraining: boolean;
+    readonly retrainingSchedule: string;
   };
 }
 
@@ -268,6 +277,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     rateLimit,
     guard,
     telemetry,
+    detection: readDetection(r),
   };
   return { config: deepFreeze(config), notices };
 }
@@ -424,4 +434,21 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+function readDetection(r: EnvReader): Config['detection'] {
+  const schedule = r.string('RETRAINING_SCHEDULE') ?? '0 0 2 * * *';
+  try {
+    new Cron(schedule, { paused: true, timezone: 'UTC' });
+  } catch (err) {
+    r.problem('RETRAINING_SCHEDULE', `not a valid cron expression: ${(err as Error).message}`);
+  }
+  return {
+    enabled: r.bool('DETECTION_ENABLED', true),
+    checkpointMs: r.int('DETECTION_CHECKPOINT_S', { min: 1, max: 86_400 }, 30) * 1000,
+    sweepMs: r.int('DETECTION_SWEEP_S', { min: 1, max: 86_400 }, 10) * 1000,
+    maxQueue: r.int('DETECTION_MAX_QUEUE', { min: 1000, max: 100_000_000 }, 1_000_000),
+    autoRetraining: r.bool('ENABLE_AUTO_RETRAINING', true),
+    retrainingSchedule: schedule,
+  };
 }

@@ -469,6 +469,36 @@ export const ENV_VARS = {
     default: '365',
     doc: 'Default reading retention per tenant (a tenant setting `retentionDays` overrides it); the daily `telemetry.retention` job deletes older data.',
   },
+  DETECTION_ENABLED: {
+    group: 'Detection',
+    default: 'true',
+    doc: 'Score every accepted reading with the streaming detectors (right after its commit, in the process that stored it).',
+  },
+  DETECTION_CHECKPOINT_S: {
+    group: 'Detection',
+    default: '30',
+    doc: 'How often changed per-sensor detector state is checkpointed to the database (also on shutdown). After a crash, readings stored since the last checkpoint are replayed from storage.',
+  },
+  DETECTION_SWEEP_S: {
+    group: 'Detection',
+    default: '10',
+    doc: 'How often sensors are checked for silence (the heartbeat detector: no data for k × the expected interval).',
+  },
+  DETECTION_MAX_QUEUE: {
+    group: 'Detection',
+    default: '1000000',
+    doc: 'Readings waiting to be scored beyond which ingestion waits before acknowledging (backpressure, nothing is dropped).',
+  },
+  ENABLE_AUTO_RETRAINING: {
+    group: 'Detection',
+    default: 'true',
+    doc: 'Retrain the Isolation Forest models of sensors and assets that enable them on `RETRAINING_SCHEDULE`; a new version is activated only when it is not worse on a held-out window.',
+  },
+  RETRAINING_SCHEDULE: {
+    group: 'Detection',
+    default: '0 0 2 * * *',
+    doc: 'Cron expression (UTC, with seconds) of the `detection.retrain` job. Default: daily at 02:00.',
+  },
   QUERY_CACHE_TTL_S: {
     group: 'Telemetry',
     default: '60',

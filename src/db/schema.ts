@@ -26,6 +26,11 @@ export interface Database {
   ingest_requests: IngestRequestsTable;
   security_events: SecurityEventsTable;
   security_ip_rules: SecurityIpRulesTable;
+  detector_configs: DetectorConfigsTable;
+  detection_state: DetectionStateTable;
+  anomalies: AnomaliesTable;
+  models: ModelsTable;
+  training_runs: TrainingRunsTable;
 }
 
 export interface SecurityEventsTable {
@@ -308,4 +313,81 @@ export interface IngestRequestsTable {
   idempotency_key: string;
   response: string;
   created_at: number;
+}
+
+/** A version of a detector document (scope: sensor_type, asset or sensor). */
+export interface DetectorConfigsTable {
+  id: string;
+  tenant_id: string;
+  scope: 'sensor_type' | 'asset' | 'sensor';
+  target_id: string;
+  version: number;
+  document: string | null;
+  created_by: string | null;
+  created_at: number;
+}
+
+/** A sensor's detector state, checkpointed (see detection/engine/sensor-state.ts). */
+export interface DetectionStateTable {
+  sensor_id: string;
+  tenant_id: string;
+  digest: string;
+  last_ts: number;
+  state: Uint8Array;
+  updated_at: number;
+}
+
+export interface AnomaliesTable {
+  id: Generated<number>;
+  tenant_id: string;
+  sensor_id: string;
+  asset_id: string | null;
+  ts: number;
+  value: number;
+  kind: 'point' | 'raised' | 'cleared';
+  detector: string;
+  rule_id: ColumnType<string, string | undefined, string>;
+  severity: string | null;
+  score: number;
+  confidence: number;
+  detectors: string;
+  explanation: string;
+  created_at: number;
+}
+
+export interface ModelsTable {
+  id: string;
+  tenant_id: string;
+  scope: 'sensor' | 'asset';
+  target_id: string;
+  version: number;
+  kind: string;
+  params: string;
+  features: string;
+  training_from: number;
+  training_to: number;
+  metrics: string;
+  data: Uint8Array;
+  status: 'active' | 'inactive' | 'rejected';
+  created_by: string | null;
+  created_at: number;
+  activated_at: number | null;
+}
+
+export interface TrainingRunsTable {
+  id: string;
+  tenant_id: string;
+  scope: 'sensor' | 'asset';
+  target_id: string;
+  trigger: 'api' | 'schedule';
+  params: string;
+  inputs: string;
+  metrics: string | null;
+  outcome: 'activated' | 'kept_previous' | 'insufficient_data' | 'failed';
+  model_id: string | null;
+  error: string | null;
+  created_by: string | null;
+  started_at: number;
+  finished_at: number;
+  duration_ms: number;
 }

@@ -6,6 +6,7 @@ import { findTenant } from '../tenants/tenants.repository.js';
 import { createTenant, createUserInTenant } from '../users/users.service.js';
 import {
   ASSETS,
+  DETECTOR_DOCS,
   DEVICES,
   defaultScenario,
   type Scenario,
@@ -165,8 +166,12 @@ function client(base: string): Api {
 /** The network through the registry API; returns each logger's device token. */
 async function register(api: Api, token: string): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
-  for (const t of SENSOR_TYPES)
-    ids.set(`type:${t.key}`, (await api('POST', '/api/v1/sensor-types', token, t)).id!);
+  for (const t of SENSOR_TYPES) {
+    const id = (await api('POST', '/api/v1/sensor-types', token, t)).id!;
+    ids.set(`type:${t.key}`, id);
+    const detectors = DETECTOR_DOCS[t.key];
+    if (detectors) await api('PUT', `/api/v1/sensor-types/${id}/detectors`, token, detectors);
+  }
   for (const s of SITES) {
     const parentId = s.parent ? ids.get(`site:${s.parent}`) : undefined;
     ids.set(

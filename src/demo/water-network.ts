@@ -1,3 +1,4 @@
+import type { DetectorConfigDoc } from '../detection/config/detector-config.schema.js';
 /**
  * The demo's water network: what exists (sites, assets, loggers, sensors) and how each sensor
  * behaves over a day, including the injected events the detection and alarm stages should find.
@@ -28,6 +29,39 @@ export const SENSOR_TYPES: readonly SensorTypeSpec[] = [
   },
   { key: 'power', name: 'Power', unit: 'kW', validMin: 0, validMax: 400, expectedIntervalS: 60 },
 ];
+
+/**
+ * Detector documents per sensor type, stored through the API at set-up: the limits an operator of
+ * such a network would set (the statistical detectors, gaps and stuck values need nothing).
+ */
+export const DETECTOR_DOCS: Readonly<Record<string, DetectorConfigDoc>> = {
+  pressure: {
+    rules: [
+      {
+        id: 'low-pressure',
+        when: 'below',
+        value: 2.5,
+        clear: 2.8,
+        forS: 300,
+        severity: 'major',
+        description: 'Supply pressure below the 2.5 bar service level for 5 minutes',
+      },
+    ],
+  },
+  level: {
+    rules: [{ id: 'tank-low', when: 'below', value: 1, clear: 1.5, forS: 120, severity: 'critical' }],
+  },
+  chlorine: {
+    rules: [
+      { id: 'chlorine-low', when: 'below', value: 0.2, clear: 0.25, forS: 600, severity: 'critical' },
+      { id: 'chlorine-high', when: 'above', value: 4, clear: 3.5, forS: 600, severity: 'major' },
+    ],
+  },
+  vibration: {
+    // ISO 10816-3 zone C/D boundary for a medium pump on a rigid foundation.
+    rules: [{ id: 'vibration-high', when: 'above', value: 7.1, clear: 6.5, forS: 60, severity: 'major' }],
+  },
+};
 
 export interface SiteSpec {
   readonly key: string;

@@ -1,4 +1,5 @@
 import { auditCheckpointJob } from '../audit/audit-checkpoint.job.js';
+import { retrainJob } from '../detection/models/retrain.job.js';
 import type { Services } from '../services.js';
 import { retentionJob } from '../telemetry/retention.job.js';
 import type { JobDefinition } from './job.js';
@@ -12,6 +13,9 @@ export function applicationJobs(services: Services): JobDefinition[] {
     jobRunsPruneJob(services.config.jobs.runRetentionDays),
     auditCheckpointJob,
     retentionJob(services.config.telemetry.retentionDays),
+    ...(services.config.detection.autoRetraining
+      ? [retrainJob(services.config.detection.retrainingSchedule)]
+      : []),
   ];
 }
 

@@ -44,7 +44,18 @@ const DUPLICATE = 2;
  * waits for this one), waits for the requests in flight before it that write the same series, and
  * is then looked up among this instance's recent commits (RecentIndex) or, when older, in storage.
  */
+/** Told of every committed reading; a returned promise holds the acknowledgement (backpressure). */
+export type StoredListener = (
+  tenantId: string,
+  sensorIds: readonly string[],
+  ts: Float64Array,
+  value: Float64Array,
+) => Promise<void> | undefined;
+
 export class IngestService {
+  /** Detection's hook (set once the pipeline exists). */
+  onStored: StoredListener | undefined;
+
   /** `series:ts` of readings on the exact path, to the settlement of the request holding them. */
   private readonly reserved = new Map<string, Promise<void>>();
   private readonly inflightKeys = new Map<string, Promise<unknown>>();
@@ -177,8 +188,10 @@ export class IngestService {
         quality: new Uint8Array(accepted),
       };
       const touched = new Set<number>();
+      const sensorIds: string[] = new Array(accepted);
       for (let j = 0, k = 0; j < v.count; j++) {
         if (state[j] !== ACCEPT) continue;
+        sensorIds[k] = v.sensorId[j]!;
         (block.series as Int32Array)[k] = series[j]!;
         (block.ts as Float64Array)[k] = v.ts[j]!;
         (block.value as Float64Array)[k] = v.value[j]!;
@@ -196,6 +209,15 @@ export class IngestService {
       // Before the ticket settles: requests waiting on it then find these readings here.
       if (accepted > 0) this.recent.addCommitted(block.series, block.ts);
       await this.deps.cache.bump(touched);
+      if (accepted > 0 && this.onStored) {
+        const room = this.onStored(
+          source.tenantId,
+          sensorIds,
+          block.ts as Float64Array,
+          block.value as Float64Array,
+        );
+        if (room) await room;
+      }
       return result;
     } finally {
       for (const key of mine) this.reserved.delete(key);

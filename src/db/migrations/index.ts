@@ -6,6 +6,7 @@ import * as m20261124120000 from './20261124120000_readings.js';
 import * as m20261124130000 from './20261124130000_device_presence.js';
 import * as m20261124140000 from './20261124140000_tenant_quotas.js';
 import * as m20261124150000 from './20261124150000_security.js';
+import * as m20261124160000 from './20261124160000_detection.js';
 
 /**
  * Every migration, by name; Kysely applies them in name order. Listed in code (not read from the
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
   '20261124130000_device_presence': m20261124130000,
   '20261124140000_tenant_quotas': m20261124140000,
   '20261124150000_security': m20261124150000,
+  '20261124160000_detection': m20261124160000,
   // vigil:migrations-end (keep this line: `vigil migrate create` inserts above it)
 };

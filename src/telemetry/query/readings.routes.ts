@@ -6,45 +6,22 @@ import { Uuid } from '../../auth/auth.schemas.js';
 import type { DbOrTrx } from '../../db/database.js';
 import { AppError } from '../../http/errors/catalogue.js';
 import { decodeCursor, encodeCursor } from '../../http/pagination.js';
+import { Time, window } from '../../http/time-query.js';
 import { findSensor } from '../../registry/sensors.repository.js';
 import type { Services } from '../../services.js';
-import { parseTimestamp, QUALITIES } from '../formats/batch.js';
+import { QUALITIES } from '../formats/batch.js';
 import { findSeries } from '../storage/series.repository.js';
 import { BUCKETS, type BucketName } from './aggregate.js';
 
 const DAY = 86_400_000;
 const MAX_BUCKETS = 10_000;
 const MAX_CSV_SPAN = 366 * DAY;
-const Time = Type.String({ maxLength: 40, description: 'RFC 3339 with offset, or epoch milliseconds' });
 const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 const Reading = Type.Object({
   ts: Type.String({ format: 'date-time' }),
   value: Type.Number(),
   quality: Type.String(),
 });
-
-function time(raw: string | undefined, fallback: number, pointer: string): number {
-  if (raw === undefined) return fallback;
-  const t = /^-?\d{1,16}$/.test(raw) ? Number(raw) : parseTimestamp(raw);
-  // Date's own range: beyond it no time can be printed back.
-  if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid time', {
-      errors: [{ pointer, detail: 'must be RFC 3339 with an offset or epoch milliseconds' }],
-    });
-  }
-  return t;
-}
-
-function window(q: { from?: string; to?: string }, defaultSpan: number): { from: number; to: number } {
-  const to = time(q.to, Date.now(), '/query/to');
-  const from = time(q.from, to - defaultSpan, '/query/from');
-  if (from >= to) {
-    throw new AppError('VALIDATION_FAILED', 'from must be before to', {
-      errors: [{ pointer: '/query/from', detail: 'must be before to' }],
-    });
-  }
-  return { from, to };
-}
 
 const iso = (t: number) => new Date(t).toISOString();
 const qualityName = (q: number) => QUALITIES[q] ?? 'unknown';

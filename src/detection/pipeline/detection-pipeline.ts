@@ -1,0 +1,493 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../db/database.js';
+import { isForeignKeyViolation } from '../../registry/registry.util.js';
+import type { QueryService } from '../../telemetry/query/query.service.js';
+import type { SeriesIds } from '../../telemetry/storage/series-ids.js';
+import { expectedInterval, heartbeatDue } from '../detectors/data-quality.js';
+import { D, DETECTORS, Evaluation, POINT_DETECTORS } from '../engine/evaluation.js';
+import { F } from '../engine/sensor-state.js';
+import type { AnomalyRow } from './anomalies.repository.js';
+import { insertAnomalies } from './anomalies.repository.js';
+import type { DetectionEvent, DetectionListener } from './detection-event.js';
+import {
+  type AssetContext,
+  type LoaderOptions,
+  loadAsset,
+  loadContexts,
+  type SensorContext,
+  warm,
+} from './sensor-contexts.js';
+import { saveCheckpoints } from './state.repository.js';
+
+export interface PipelineOptions extends LoaderOptions {
+  readonly checkpointMs: number;
+  readonly sweepMs: number;
+  /** Readings queued beyond this make ingestion wait (backpressure) until half of them are scored. */
+  readonly maxQueue: number;
+  /** Contexts are re-read after this long, so other instances' configuration changes arrive. */
+  readonly refreshMs: number;
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
+  checkpointMs: 30_000,
+  sweepMs: 10_000,
+  maxQueue: 1_000_000,
+  refreshMs: 60_000,
+  warmReadings: 2_000,
+  warmWindowMs: 7 * 86_400_000,
+  maxReplay: 100_000,
+};
+
+interface Batch {
+  readonly tenantId: string;
+  readonly sensorIds: readonly string[];
+  readonly ts: Float64Array;
+  readonly value: Float64Array;
+  readonly committedAt: number;
+}
+
+/**
+ * Scores every committed reading, in this process, right after its commit (the ingest
+ * acknowledgement does not wait for scoring, only for queue room). Per sensor, readings are
+ * taken in timestamp order within each drained group; anomalies are stored (idempotently) and
+ * handed to listeners (the alarm stage, live clients). State is checkpointed periodically and on
+ * stop, and restored on the next start.
+ */
+export class DetectionPipeline {
+  private queue: Batch[] = [];
+  private queued = 0;
+  private draining: Promise<void> | undefined;
+  private roomWaiters: (() => void)[] = [];
+  private readonly sensors = new Map<string, SensorContext>();
+  private readonly assets = new Map<string, AssetContext>();
+  private readonly generations = new Map<string, number>();
+  private readonly listeners: DetectionListener[] = [];
+  private readonly out = new Evaluation();
+  private timers: NodeJS.Timeout[] = [];
+  private failures = 0;
+  private stopping = false;
+  readonly stats = {
+    scored: 0,
+    anomalies: 0,
+    transitions: 0,
+    errors: 0,
+    checkpoints: 0,
+    /** Commit-to-scored delay of the most recent readings (ms), for the benchmark and metrics. */
+    lagMs: [] as number[],
+  };
+
+  constructor(
+    private readonly deps: {
+      readonly db: Db;
+      readonly queries: QueryService;
+      readonly seriesIds: SeriesIds;
+      readonly logger: Logger;
+      readonly options?: Partial<PipelineOptions>;
+      readonly clock?: () => number;
+    },
+  ) {}
+
+  private get options(): PipelineOptions {
+    return { ...DEFAULT_PIPELINE_OPTIONS, ...this.deps.options };
+  }
+
+  private now(): number {
+    return (this.deps.clock ?? Date.now)();
+  }
+
+  onEvents(listener: DetectionListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Readings just committed. Returns a promise only when the queue is full: wait on it before acknowledging. */
+  enqueue(
+    tenantId: string,
+    sensorIds: readonly string[],
+    ts: Float64Array,
+    value: Float64Array,
+  ): Promise<void> | undefined {
+    if (ts.length === 0) return undefined;
+    this.queue.push({ tenantId, sensorIds, ts, value, committedAt: Date.now() });
+    this.queued += ts.length;
+    if (!this.draining) this.draining = this.drain();
+    if (this.queued <= this.options.maxQueue) return undefined;
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Detector configuration or models of a tenant changed: its contexts are rebuilt on next use. */
+  invalidate(tenantId: string): void {
+    this.generations.set(tenantId, (this.generations.get(tenantId) ?? 0) + 1);
+  }
+
+  /** Waits until everything queued so far has been scored (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  start(): void {
+    const o = this.options;
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      let running = false;
+      const t = setInterval(() => {
+        if (running) return;
+        running = true;
+        fn()
+          .catch((err: Error) =>
+            this.deps.logger.warn({ err: err.message }, 'detection: background task failed'),
+          )
+          .finally(() => {
+            running = false;
+          });
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(o.checkpointMs, () => this.checkpoint());
+    every(o.sweepMs, () => this.sweep(this.now()));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.flush();
+    await this.checkpoint();
+  }
+
+  /** Readings committed but not yet scored. */
+  get queueLength(): number {
+    return this.queued;
+  }
+
+  /** Commit-to-scored delay percentiles over the recent readings' batches (ms). */
+  lagPercentiles(): { p50: number; p99: number; samples: number } {
+    const xs = [...this.stats.lagMs].sort((a, b) => a - b);
+    const at = (q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
+    return { p50: at(0.5), p99: at(0.99), samples: xs.length };
+  }
+
+  /** Sensors held in memory (for status). */
+  get sensorCount(): number {
+    return this.sensors.size;
+  }
+
+  /** Bytes of detector state held, all sensors. */
+  stateBytes(): number {
+    let n = 0;
+    for (const c of this.sensors.values()) n += c.state.byteLength;
+    return n;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batches = this.queue;
+        this.queue = [];
+        try {
+          await this.process(batches);
+          this.failures = 0;
+        } catch (err) {
+          this.stats.errors++;
+          this.failures++;
+          if (this.stopping) {
+            // Not lost: these readings are stored, and newer than the checkpoint, so the next
+            // start replays them from storage.
+            this.deps.logger.warn(
+              { err: (err as Error).message },
+              'detection: stopping with readings unscored',
+            );
+            this.queue = [];
+            this.queued = 0;
+            break;
+          }
+          this.deps.logger.warn({ err: (err as Error).message }, 'detection: scoring failed; retrying');
+          // Put them back in front and retry later: committed readings are not skipped.
+          this.queue = [...batches, ...this.queue];
+          await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** Math.min(this.failures, 8))));
+          continue;
+        }
+        let n = 0;
+        for (const b of batches) n += b.ts.length;
+        this.queued -= n;
+        if (this.queued <= this.options.maxQueue / 2 && this.roomWaiters.length > 0) {
+          const waiters = this.roomWaiters;
+          this.roomWaiters = [];
+          for (const w of waiters) w();
+        }
+      }
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async process(batches: readonly Batch[]): Promise<void> {
+    const byTenant = new Map<string, Batch[]>();
+    for (const b of batches) {
+      const list = byTenant.get(b.tenantId) ?? [];
+      if (list.length === 0) byTenant.set(b.tenantId, list);
+      list.push(b);
+    }
+    const events: DetectionEvent[] = [];
+    for (const [tenantId, list] of byTenant) await this.processTenant(tenantId, list, events);
+    await this.publish(events);
+    const done = Date.now();
+    const lag = this.stats.lagMs;
+    for (const b of batches) {
+      lag.push(done - b.committedAt);
+      if (lag.length > 10_000) lag.splice(0, lag.length - 5_000);
+    }
+  }
+
+  private async processTenant(
+    tenantId: string,
+    batches: readonly Batch[],
+    events: DetectionEvent[],
+  ): Promise<void> {
+    let n = 0;
+    for (const b of batches) n += b.ts.length;
+    const sensor: string[] = new Array(n);
+    const ts = new Float64Array(n);
+    const value = new Float64Array(n);
+    const per = new Map<string, { ts: number[] }>();
+    let k = 0;
+    let sorted = true;
+    for (const b of batches) {
+      for (let i = 0; i < b.ts.length; i++, k++) {
+        const id = b.sensorIds[i]!;
+        sensor[k] = id;
+        ts[k] = b.ts[i]!;
+        value[k] = b.value[i]!;
+        if (k > 0 && ts[k]! < ts[k - 1]!) sorted = false;
+        let g = per.get(id);
+        if (!g) {
+          g = { ts: [] };
+          per.set(id, g);
+        }
+        g.ts.push(b.ts[i]!);
+      }
+    }
+    await this.ensureContexts(tenantId, per, events);
+    // In timestamp order across the tenant's sensors (stable for equal times), so each sensor
+    // sees its readings in order and asset rules see their sensors interleaved as they happened.
+    const order = Array.from({ length: n }, (_, i) => i);
+    if (!sorted) order.sort((a, b) => ts[a]! - ts[b]! || a - b);
+    for (const i of order) {
+      const ctx = this.sensors.get(sensor[i]!);
+      if (ctx) this.score(ctx, ts[i]!, value[i]!, events, true);
+    }
+  }
+
+  private async ensureContexts(
+    tenantId: string,
+    per: Map<string, { ts: number[] }>,
+    events: DetectionEvent[],
+  ): Promise<void> {
+    const now = this.now();
+    const generation = this.generations.get(tenantId) ?? 0;
+    const stale: string[] = [];
+    const firstTs = new Map<string, number>();
+    for (const [id, g] of per) {
+      const c = this.sensors.get(id);
+      if (!c || c.generation !== generation || now - c.loadedAt > this.options.refreshMs) {
+        stale.push(id);
+        let min = Number.POSITIVE_INFINITY;
+        for (const t of g.ts) if (t < min) min = t;
+        firstTs.set(id, min);
+      }
+    }
+    for (let i = 0; i < stale.length; i += 1000) {
+      const { sensors, replays } = await loadContexts(
+        { ...this.deps, options: this.options },
+        tenantId,
+        stale.slice(i, i + 1000),
+        firstTs,
+        this.sensors,
+        now,
+        generation,
+      );
+      for (const ctx of sensors) {
+        this.sensors.set(ctx.sensorId, ctx);
+        if (ctx.assetId) this.assets.delete(ctx.assetId);
+      }
+      for (const r of replays) {
+        if (!r.emit) warm(r.ctx, r.ts, r.value);
+        else for (let j = 0; j < r.ts.length; j++) this.score(r.ctx, r.ts[j]!, r.value[j]!, events, false);
+      }
+    }
+    for (const id of per.keys()) {
+      const ctx = this.sensors.get(id);
+      if (!ctx?.assetId) continue;
+      const a = this.assets.get(ctx.assetId);
+      if (!a || a.generation !== generation || now - a.loadedAt > this.options.refreshMs) {
+        this.assets.set(ctx.assetId, await loadAsset(this.deps.db, tenantId, ctx.assetId, now, generation));
+      }
+    }
+  }
+
+  /** Scores one reading of a loaded sensor, collecting what it produced. */
+  private score(
+    ctx: SensorContext,
+    ts: number,
+    value: number,
+    events: DetectionEvent[],
+    live: boolean,
+  ): void {
+    const out = this.out;
+    const { detector } = ctx;
+    detector.evaluate(ctx.state, ts, value, out);
+    ctx.dirty = true;
+    if (live) this.stats.scored++;
+    const base = { tenantId: ctx.tenantId, sensorId: ctx.sensorId, assetId: ctx.assetId, ts, value };
+    for (const t of out.transitions) {
+      events.push({
+        ...base,
+        kind: t.state,
+        detector: t.detector,
+        ruleId: t.ruleId,
+        severity: t.severity,
+        score: t.state === 'raised' ? 1 : 0,
+        confidence: 1,
+        detectors: [t.detector],
+        explanation: { observed: value, ...t.detail },
+      });
+    }
+    if (out.pointScore >= detector.config.threshold) {
+      let top: number = D.ewma;
+      for (const i of POINT_DETECTORS) if (out.scores[i]! > out.scores[top]!) top = i;
+      events.push({
+        ...base,
+        kind: 'point',
+        detector: DETECTORS[top]!,
+        ruleId: null,
+        severity: null,
+        score: out.pointScore,
+        confidence: out.confidence,
+        detectors: out.fired(0.5),
+        explanation: { ...detector.explain(out, value) },
+      });
+    }
+    if (out.late || !ctx.assetId) return;
+    const asset = this.assets.get(ctx.assetId);
+    if (!asset) return;
+    const a = asset.detector.evaluate(asset.state, ctx.key, ts, value);
+    for (const t of a.transitions) {
+      events.push({
+        ...base,
+        kind: t.state,
+        detector: 'asset-rule',
+        ruleId: t.ruleId,
+        severity: t.severity,
+        score: t.state === 'raised' ? 1 : 0,
+        confidence: 1,
+        detectors: ['asset-rule'],
+        explanation: { observed: value, ...t.detail },
+      });
+    }
+    if (a.score >= detector.config.threshold) {
+      events.push({
+        ...base,
+        kind: 'point',
+        detector: 'iforest-asset',
+        ruleId: null,
+        severity: null,
+        score: a.score,
+        confidence: 0.5,
+        detectors: ['iforest-asset'],
+        explanation: { observed: value, members: asset.detector.members, latest: [...asset.state.latest] },
+      });
+    }
+  }
+
+  /** Gaps: sensors silent for k × their expected interval, judged on the wall clock. */
+  async sweep(now: number): Promise<void> {
+    const events: DetectionEvent[] = [];
+    for (const ctx of this.sensors.values()) {
+      const hb = ctx.detector.config.heartbeat;
+      if (!heartbeatDue(ctx.state, hb, now)) continue;
+      ctx.dirty = true;
+      const expected = expectedInterval(ctx.state, hb);
+      const last = ctx.state.f[F.lastTs]!;
+      events.push({
+        tenantId: ctx.tenantId,
+        sensorId: ctx.sensorId,
+        assetId: ctx.assetId,
+        ts: Math.round(last + hb.k * expected),
+        value: ctx.state.f[F.lastValue]!,
+        kind: 'raised',
+        detector: 'heartbeat',
+        ruleId: null,
+        severity: 'warning',
+        score: 1,
+        confidence: 1,
+        detectors: ['heartbeat'],
+        explanation: { lastReadingAt: last, expectedIntervalMs: expected, k: hb.k, silenceMs: now - last },
+      });
+    }
+    await this.publish(events);
+  }
+
+  private async publish(events: readonly DetectionEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const createdAt = Date.now();
+    const rows: AnomalyRow[] = events.map((e) => ({
+      tenant_id: e.tenantId,
+      sensor_id: e.sensorId,
+      asset_id: e.assetId,
+      ts: e.ts,
+      value: e.value,
+      kind: e.kind,
+      detector: e.detector,
+      rule_id: e.ruleId ?? '',
+      severity: e.severity,
+      score: e.score,
+      confidence: e.confidence,
+      detectors: JSON.stringify(e.detectors),
+      explanation: JSON.stringify(e.explanation),
+      created_at: createdAt,
+    }));
+    try {
+      await insertAnomalies(this.deps.db, rows);
+    } catch (err) {
+      // A sensor deleted meanwhile: store the others one by one.
+      if (!isForeignKeyViolation(err)) throw err;
+      for (const row of rows) await insertAnomalies(this.deps.db, [row]).catch(() => undefined);
+    }
+    for (const e of events)
+      if (e.kind === 'point') this.stats.anomalies++;
+      else this.stats.transitions++;
+    for (const l of this.listeners) {
+      try {
+        l(events);
+      } catch (err) {
+        this.deps.logger.warn({ err: (err as Error).message }, 'detection: listener failed');
+      }
+    }
+  }
+
+  /** Saves the state of every sensor scored since the last checkpoint. */
+  async checkpoint(): Promise<void> {
+    const dirty = [...this.sensors.values()].filter((c) => c.dirty);
+    if (dirty.length === 0) return;
+    for (const c of dirty) c.dirty = false;
+    const rows = dirty.map((c) => ({
+      tenantId: c.tenantId,
+      sensorId: c.sensorId,
+      digest: c.detector.config.digest,
+      lastTs: Number.isFinite(c.state.f[F.lastTs]!) ? c.state.f[F.lastTs]! : 0,
+      state: c.state.toBytes(),
+    }));
+    const now = Date.now();
+    try {
+      await saveCheckpoints(this.deps.db, rows, now);
+    } catch (err) {
+      if (!isForeignKeyViolation(err)) {
+        for (const c of dirty) c.dirty = true;
+        throw err;
+      }
+      for (const r of rows) {
+        await saveCheckpoints(this.deps.db, [r], now).catch(() => this.sensors.delete(r.sensorId));
+      }
+    }
+    this.stats.checkpoints++;
+  }
+}

@@ -102,6 +102,36 @@ describe.each(DIALECTS)('streaming detection on %s', (dialect) => {
     expect(items.filter((a) => Date.parse(a.ts) < t0 + 100 * MIN)).toEqual([]);
   });
 
+  it('late and out-of-order readings: scored against the state without changing it, deterministically', async () => {
+    // A sensor of its own: the other tests' slots are newer, so their sensors' readings here would all be late.
+    const made = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/sensors',
+      headers: f.admin.auth,
+      payload: { key: 'late/pressure', name: 'late', typeId: f.ids.type },
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    const t0 = slot();
+    const values = Array.from({ length: 80 }, (_, i) => 7 + 0.05 * Math.sin(i / 3));
+    // One batch out of order: the detector sees them sorted by time.
+    const shuffled = series('late/pressure', t0, values).reverse();
+    await ingest(shuffled);
+    // A late spike, older than the newest reading: flagged, marked late, and not learned from.
+    await ingest([{ sensor: 'late/pressure', ts: t0 + 40 * MIN + 30_000, value: 12 }]);
+    const late = (await anomalies(`sensor=late/pressure&kind=point&${window(t0, t0 + 200 * MIN)}`)).filter(
+      (a) => Date.parse(a.ts) === t0 + 40 * MIN + 30_000,
+    );
+    expect(late).toHaveLength(1);
+    expect(late[0]!.explanation).toMatchObject({ observed: 12, late: true });
+    // The next in-order normal reading is judged as if the late spike had never come.
+    await ingest(series('late/pressure', t0 + 80 * MIN, [7 + 0.05 * Math.sin(80 / 3)]));
+    const after = await anomalies(`sensor=late/pressure&kind=point&${window(t0 + 80 * MIN, t0 + 81 * MIN)}`);
+    expect(after).toEqual([]);
+    // Nothing before the spike was flagged: the reversed batch was learned in time order.
+    const before = await anomalies(`sensor=late/pressure&kind=point&${window(t0, t0 + 40 * MIN)}`);
+    expect(before).toEqual([]);
+  });
+
   it('asset rules combine conditions across sensors with AND', async () => {
     const asset = await t.app.inject({
       method: 'POST',

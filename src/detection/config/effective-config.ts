@@ -50,7 +50,12 @@ export interface EffectiveConfig {
   readonly heartbeat: { readonly enabled: boolean; readonly k: number; readonly expectedMs: number | null };
   readonly ewma: { readonly enabled: boolean; readonly alpha: number; readonly z: number };
   readonly mad: { readonly enabled: boolean; readonly window: number; readonly z: number };
-  readonly shift: { readonly enabled: boolean; readonly window: number; readonly alpha: number; readonly z: number };
+  readonly shift: {
+    readonly enabled: boolean;
+    readonly window: number;
+    readonly alpha: number;
+    readonly z: number;
+  };
   readonly range: { readonly enabled: boolean; readonly tolerance: number };
   readonly likelihood: {
     readonly enabled: boolean;

@@ -1,24 +1,33 @@
 import { F, type SensorState } from '../engine/sensor-state.js';
 
-/** Adds a value to the MAD window (ring + sorted copy), evicting the oldest when full. */
+/**
+ * Adds a value to the MAD window (ring + sorted copy), evicting the oldest when full: the evicted
+ * value's slot in the sorted copy moves to where the new value belongs, in one pass.
+ */
 export function windowPush(s: SensorState, v: number): void {
   const { ring, sorted } = s;
+  const f = s.f;
   const w = ring.length;
-  const fill = s.f[F.winFill]!;
-  const pos = s.f[F.winPos]!;
-  let n = fill;
+  const fill = f[F.winFill]!;
+  const pos = f[F.winPos]!;
+  let i: number;
   if (fill === w) {
-    const old = ring[pos]!;
-    const i = lowerBound(sorted, n, old);
-    sorted.copyWithin(i, i + 1, n);
-    n--;
+    i = lowerBound(sorted, w, ring[pos]!);
+    while (i + 1 < w && sorted[i + 1]! < v) {
+      sorted[i] = sorted[i + 1]!;
+      i++;
+    }
+  } else {
+    i = fill;
+    f[F.winFill] = fill + 1;
   }
+  while (i > 0 && sorted[i - 1]! > v) {
+    sorted[i] = sorted[i - 1]!;
+    i--;
+  }
+  sorted[i] = v;
   ring[pos] = v;
-  const j = lowerBound(sorted, n, v);
-  sorted.copyWithin(j + 1, j, n);
-  sorted[j] = v;
-  s.f[F.winPos] = (pos + 1) % w;
-  s.f[F.winFill] = n + 1;
+  f[F.winPos] = pos + 1 === w ? 0 : pos + 1;
 }
 
 function lowerBound(a: Float64Array, n: number, v: number): number {
@@ -33,9 +42,10 @@ function lowerBound(a: Float64Array, n: number, v: number): number {
 }
 
 export function windowMedian(s: SensorState): number {
-  const n = s.f[F.winFill]!;
+  const n = s.f[F.winFill]! | 0;
   const a = s.sorted;
-  return n % 2 === 1 ? a[(n - 1) / 2]! : (a[n / 2 - 1]! + a[n / 2]!) / 2;
+  const h = n >> 1;
+  return (n & 1) === 1 ? a[h]! : (a[h - 1]! + a[h]!) / 2;
 }
 
 /**
@@ -43,7 +53,7 @@ export function windowMedian(s: SensorState): number {
  * median are each sorted already, so merging them up to the middle is linear in half the window.
  */
 export function windowMad(s: SensorState, med: number): number {
-  const n = s.f[F.winFill]!;
+  const n = s.f[F.winFill]! | 0;
   const a = s.sorted;
   let r = lowerBound(a, n, med);
   let l = r - 1;
@@ -51,18 +61,21 @@ export function windowMad(s: SensorState, med: number): number {
   const k2 = n >> 1;
   let prev = 0;
   for (let k = 0; k <= k2; k++) {
-    const dl = l >= 0 ? med - a[l]! : Number.POSITIVE_INFINITY;
-    const dr = r < n ? a[r]! - med : Number.POSITIVE_INFINITY;
     let d: number;
-    if (dl <= dr) {
-      d = dl;
-      l--;
-    } else {
-      d = dr;
-      r++;
+    if (l < 0) d = a[r++]! - med;
+    else if (r >= n) d = med - a[l--]!;
+    else {
+      const dl = med - a[l]!;
+      const dr = a[r]! - med;
+      if (dl <= dr) {
+        d = dl;
+        l--;
+      } else {
+        d = dr;
+        r++;
+      }
     }
-    if (k === k1 && k1 === k2) return d;
-    if (k === k2) return (prev + d) / 2;
+    if (k === k2) return k1 === k2 ? d : (prev + d) / 2;
     prev = d;
   }
   return prev;

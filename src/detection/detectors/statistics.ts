@@ -116,7 +116,8 @@ export function mad(
 /** The bucket (hour of day, or hour of week) a timestamp falls in, in the site's local time. */
 export function bucketOf(ts: number, buckets: number, offsetMs: number): number {
   const hours = Math.floor((ts + offsetMs) / HOUR);
-  const b = hours % buckets;
+  // Integer arithmetic while the hour count fits (until the year 246,000): a float modulo is slow.
+  const b = hours >= -2_147_483_648 && hours <= 2_147_483_647 ? (hours | 0) % buckets : hours % buckets;
   return b < 0 ? b + buckets : b;
 }
 

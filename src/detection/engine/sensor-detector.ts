@@ -7,7 +7,7 @@ import { levelScore } from '../detectors/score.js';
 import { ewma, mad, range, rate, seasonal, shift } from '../detectors/statistics.js';
 import { RAISED, stepRule, violates } from '../detectors/threshold.js';
 import type { IsolationForest } from '../isolation-forest/isolation-forest.js';
-import { CALIBRATED, D, DETECTORS, type Evaluation, POINT_DETECTORS } from './evaluation.js';
+import { CALIBRATED, D, DETECTORS, type Evaluation } from './evaluation.js';
 import { F, RULE_SLOTS, SensorState } from './sensor-state.js';
 
 /** A trained model in use for a sensor. */
@@ -131,19 +131,25 @@ export class SensorDetector {
     const threshold = c.threshold;
     const scores = out.scores;
     let point = 0;
+    let limit = 0;
     let voters = 0;
     let agree = 0;
     for (let k = 0; k < CALIBRATED.length; k++) {
       const i = CALIBRATED[k]!;
-      const raw = out.raw[i]!;
       // A detector that did not score this reading (off, no baseline yet) learns nothing. Its
       // history starts before the warm-up: the first readings, scored against baselines still
       // forming, keep the likelihood cautious until the sensor has a long history.
-      if (Number.isNaN(raw)) continue;
+      if (Number.isNaN(out.raw[i]!)) continue;
+      // A configured rate limit is absolute, not judged against history.
       const absolute = i === D.rate && c.rate.maxPerS !== null;
-      const x = c.likelihood.enabled && !absolute ? likelihood(s, k, c.likelihood, raw, learning) : raw;
-      if (!warm) continue;
-      scores[i] = x;
+      if (c.likelihood.enabled && !absolute) likelihood(s, k, c.likelihood, out, i, learning);
+      if (!warm) {
+        // Not warm: nothing counts, but a configured rate limit applies from the first readings.
+        if (absolute) limit = scores[i]!;
+        else scores[i] = 0;
+        continue;
+      }
+      const x = scores[i]!;
       voters++;
       if (x >= 0.5) agree++;
       if (x > point) point = x;
@@ -165,12 +171,12 @@ export class SensorDetector {
       if (point >= threshold) f[F.quiet] = c.likelihood.refractory;
       else if (quiet > 0) f[F.quiet] = quiet - 1;
     }
-    const condition = Math.max(scores[D.threshold]!, scores[D.flatline]!, scores[D.heartbeat]!);
+    const condition = Math.max(scores[D.threshold]!, scores[D.flatline]!, scores[D.heartbeat]!, limit);
     const score = condition > point ? condition : point;
     out.score = score;
     out.pointScore = point;
     const warmth = Math.min(1, f[F.n]! / (4 * c.warmup));
-    out.confidence = condition > 0 ? 1 : warmth * (0.5 + (0.5 * agree) / Math.max(1, voters));
+    out.confidence = condition > limit ? 1 : warmth * (0.5 + (0.5 * agree) / Math.max(1, voters));
     out.anomaly = score >= threshold;
   }
 
@@ -185,7 +191,8 @@ export class SensorDetector {
     // The expected range of the most robust detector that has one.
     let expected: Explanation['expected'];
     // A new extreme is explained by the envelope it left.
-    const from = out.scores[D.range]! >= 0.5 ? [D.range, D.seasonal, D.mad, D.ewma] : [D.seasonal, D.mad, D.ewma];
+    const from =
+      out.scores[D.range]! >= 0.5 ? [D.range, D.seasonal, D.mad, D.ewma] : [D.seasonal, D.mad, D.ewma];
     for (const i of from) {
       const c = out.center[i]!;
       const w = out.scale[i]!;

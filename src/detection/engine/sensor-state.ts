@@ -41,7 +41,9 @@ export const L = {
   /** Long-run mean and variance of the averaged raw score. */
   mean: 1,
   var: 2,
-  ring: 3,
+  /** Where the ring's next raw score goes. */
+  pos: 3,
+  ring: 4,
 } as const;
 
 /** Detectors with a likelihood state (the order of evaluation.ts's CALIBRATED). */
@@ -71,7 +73,10 @@ export class SensorState {
   readonly sorted: Float64Array;
   /** Seasonal buckets: mean, variance, count per bucket. */
   readonly seasonal: Float32Array;
-  /** Likelihood stage: per calibrated detector, the L slots then a ring of `likWindow` raw scores. */
+  /**
+   * Likelihood stage: per calibrated detector (k-th at k × (L.ring + likWindow)), the L slots then
+   * a ring of `likWindow` raw scores.
+   */
   readonly lik: Float64Array;
 
   constructor(
@@ -94,15 +99,14 @@ export class SensorState {
     this.lik = new Float64Array(CALIBRATED_COUNT * (L.ring + likWindow));
   }
 
-  /** Offset in `lik` of the k-th calibrated detector's slots. */
-  likAt(k: number): number {
-    return k * (L.ring + this.likWindow);
-  }
-
   /** Bytes of typed-array storage this state holds. */
   get byteLength(): number {
     return (
-      this.f.byteLength + this.ring.byteLength + this.sorted.byteLength + this.seasonal.byteLength + this.lik.byteLength
+      this.f.byteLength +
+      this.ring.byteLength +
+      this.sorted.byteLength +
+      this.seasonal.byteLength +
+      this.lik.byteLength
     );
   }
 
@@ -138,7 +142,12 @@ export class SensorState {
     const window = view.getUint16(6, true);
     const buckets = view.getUint16(8, true);
     const likWindow = view.getUint16(10, true);
-    if (rules !== want.rules || window !== want.window || buckets !== want.buckets || likWindow !== want.likWindow) {
+    if (
+      rules !== want.rules ||
+      window !== want.window ||
+      buckets !== want.buckets ||
+      likWindow !== want.likWindow
+    ) {
       return null;
     }
     const s = new SensorState(rules, window, buckets, likWindow);

@@ -15,6 +15,7 @@ import { Evaluation } from '../src/detection/engine/evaluation.js';
 import { type ActiveModel, SensorDetector } from '../src/detection/engine/sensor-detector.js';
 import type { SensorState } from '../src/detection/engine/sensor-state.js';
 import { IsolationForest } from '../src/detection/isolation-forest/isolation-forest.js';
+import { calibrateThreshold } from '../src/detection/models/model-evaluation.js';
 import { api, log, startVigil, type Vigil } from './harness.js';
 import { provisionSensors, runLoad } from './ingest-load.js';
 
@@ -86,11 +87,10 @@ function trainModel(): ActiveModel {
     if (sensorFeatures(s, ts, v, f)) rows.push(...f);
     d.evaluate(s, ts, v, out);
   }
-  return {
-    id: 'bench',
-    version: 1,
-    forest: IsolationForest.train(Float64Array.from(rows), FEATURE_COUNT, { seed: 1 }),
-  };
+  const data = Float64Array.from(rows);
+  const forest = IsolationForest.train(data, FEATURE_COUNT, { seed: 1 });
+  const threshold = calibrateThreshold(forest, { rows: data, count: rows.length / FEATURE_COUNT });
+  return { id: 'bench', version: 1, forest, threshold };
 }
 
 /** Heap held per sensor state (typed arrays and object headers), measured over 100,000 states. */

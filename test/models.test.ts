@@ -13,6 +13,7 @@ interface Model {
   scope: string;
   features: string[];
   metrics: Record<string, unknown>;
+  params: Record<string, unknown>;
   activatedAt: string | null;
 }
 
@@ -56,7 +57,7 @@ describe.each(DIALECTS)('model registry and retraining on %s', (dialect) => {
     expect(
       (
         await call('PUT', `/sensors/${f.ids.pA}/detectors`, {
-          isolationForest: { enabled: true, trees: 32, fireAt: 0.62 },
+          isolationForest: { enabled: true, trees: 32 },
         })
       ).statusCode,
     ).toBe(200);
@@ -71,8 +72,8 @@ describe.each(DIALECTS)('model registry and retraining on %s', (dialect) => {
     expect(v1).toMatchObject({ version: 1, status: 'active', scope: 'sensor' });
     expect(v1.features).toEqual(['value', 'delta', 'deviation', 'spread', 'hourSin', 'hourCos']);
     expect(v1.metrics).toMatchObject({ heldOutRows: 299, comparedWith: null });
-    console.log(JSON.stringify(v1));
-    expect(v1.metrics.detectionRate as number).toBeGreaterThan(v1.metrics.falseAlarmRate as number);
+    // Faults injected into the held-out window score above its normal rows far more often than not.
+    expect(v1.metrics.quality as number).toBeGreaterThan(0.7);
     void now;
 
     const second = await call('POST', '/models/train', { sensorId: f.ids.pA, windowDays: 3 });
@@ -111,7 +112,6 @@ describe.each(DIALECTS)('model registry and retraining on %s', (dialect) => {
       `/anomalies?sensor=a/pressure&from=${t0 + 1500 * MIN}&to=${t0 + 1501 * MIN}`,
     );
     const point = found.json().items.find((a: { kind: string }) => a.kind === 'point');
-    expect(point.detectors).toContain('iforest');
     expect(point.explanation.model).toEqual({ id: v2.id, version: 2 });
 
     const audit = await t.services.database.db

@@ -6,6 +6,7 @@ import { Evaluation } from '../engine/evaluation.js';
 import { type ActiveModel, SensorDetector } from '../engine/sensor-detector.js';
 import type { SensorState } from '../engine/sensor-state.js';
 import { IsolationForest } from '../isolation-forest/isolation-forest.js';
+import { calibrateThreshold } from '../models/model-evaluation.js';
 
 /** A table of readings: one time column and one or more sensor columns (NaN = no reading). */
 export interface BacktestInput {
@@ -82,16 +83,21 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
       sensors.forEach((s, i) => {
         const h = history[i]!;
         if (h.length < FEATURE_COUNT * 32) return;
-        const forest = IsolationForest.train(Float64Array.from(h), FEATURE_COUNT, p);
+        const rows = Float64Array.from(h);
+        const forest = IsolationForest.train(rows, FEATURE_COUNT, p);
+        const threshold = calibrateThreshold(forest, { rows, count: rows.length / FEATURE_COUNT });
         s.detector = new SensorDetector(config, {
           id: `backtest-${names[i]}`,
           version: modelVersion,
           forest,
+          threshold,
         });
       });
       if (names.length > 1 && assetRows.length >= names.length * 32) {
-        const forest = IsolationForest.train(Float64Array.from(assetRows), names.length, p);
-        const model: ActiveModel = { id: 'backtest-asset', version: modelVersion, forest };
+        const rows = Float64Array.from(assetRows);
+        const forest = IsolationForest.train(rows, names.length, p);
+        const threshold = calibrateThreshold(forest, { rows, count: rows.length / names.length });
+        const model: ActiveModel = { id: 'backtest-asset', version: modelVersion, forest, threshold };
         asset = new AssetDetector(asset.rules, names, model, config.isolationForest.fireAt);
       }
       nextTrain = r * 2;

@@ -77,7 +77,8 @@ export interface EffectiveConfig {
     readonly enabled: boolean;
     readonly trees: number;
     readonly sampleSize: number;
-    readonly fireAt: number;
+    /** Isolation score at which it fires; null: each model's own, calibrated on its training data. */
+    readonly fireAt: number | null;
     readonly trainWindowDays: number;
   };
   /** Stable digest: a sensor whose digest changes gets fresh state, warmed from its history. */
@@ -98,7 +99,7 @@ export const DEFAULT_DOC: Required<Omit<DetectorConfigDoc, 'assetRules'>> = {
   range: { enabled: true, tolerance: 0.02 },
   likelihood: { enabled: true, window: 3, learn: 360, history: 8640, z: 7.5, refractory: 200 },
   seasonal: { enabled: true, period: 'day+week', alpha: 0.1, z: 6, utcOffsetMin: 0 },
-  isolationForest: { enabled: false, trees: 64, sampleSize: 256, fireAt: 0.68, trainWindowDays: 14 },
+  isolationForest: { enabled: false, trees: 64, sampleSize: 256, trainWindowDays: 14 },
 };
 
 function rule(r: ThresholdRuleDoc): ThresholdRule {
@@ -225,7 +226,7 @@ export function effectiveConfig(...docs: readonly (DetectorConfigDoc | null | un
       enabled: i.enabled === true,
       trees: i.trees ?? 64,
       sampleSize: i.sampleSize ?? 256,
-      fireAt: i.fireAt ?? 0.68,
+      fireAt: i.fireAt ?? null,
       trainWindowDays: i.trainWindowDays ?? 14,
     },
   } as const;

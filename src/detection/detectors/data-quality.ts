@@ -2,7 +2,7 @@ import type { EffectiveConfig } from '../config/effective-config.js';
 import { D, type Evaluation } from '../engine/evaluation.js';
 import { F, type SensorState } from '../engine/sensor-state.js';
 
-/** The longest flat run seen that was normal (kept in the spare slot). */
+/** The longest flat run this sensor has had (kept in the spare slot). */
 const LONGEST_RUN = F.reserved;
 
 /** Learns the interval between readings from arrivals (a gap only nudges it). */
@@ -91,7 +91,10 @@ export function flatline(
         severity: 'warning',
         detail: { value: f[F.flatValue]!, readings: run, sinceTs: f[F.flatSince]! },
       });
-    } else if (run > f[LONGEST_RUN]!) f[LONGEST_RUN] = run;
+    }
+    // Fired runs are learned too: a signal that idles like this again is idling, not stuck (a
+    // stuck sensor still fires once its run is twice as long as any before).
+    if (run > f[LONGEST_RUN]!) f[LONGEST_RUN] = run;
     f[F.flatSince] = ts;
     f[F.flatValue] = v;
     f[F.flatCount] = 1;

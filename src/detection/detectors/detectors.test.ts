@@ -196,6 +196,26 @@ describe('flatline', () => {
   });
 });
 
+describe('flatline learning', () => {
+  const det = () => only({ flatline: { minReadings: 20 } });
+  it('learns a run that fired: the same idle again is normal, a run twice as long fires', () => {
+    const values = [...normals(60, 40), ...Array(30).fill(5), ...normals(20, 41)];
+    const again = values.length;
+    values.push(...Array(30).fill(5), ...normals(20, 42));
+    const longer = values.length;
+    values.push(...Array(70).fill(5), ...normals(5, 43));
+    const r = det();
+    const out = feed(r, r.newState(), values);
+    const ev = out.flatMap((x, i) =>
+      x.transitions.filter((t) => t.detector === 'flatline').map((t) => `${i}:${t.state}`),
+    );
+    // First idle (no history of idling) fires at its 20th reading; the repeat of the same length
+    // does not; the run longer than twice 30 fires at its 61st reading.
+    expect(ev).toEqual([`${60 + 19}:raised`, `${90}:cleared`, `${longer + 60}:raised`, `${longer + 70}:cleared`]);
+    expect(out.slice(again, longer).every((x) => x.scores[D.flatline] === 0)).toBe(true);
+  });
+});
+
 describe('heartbeat', () => {
   const det = () => only({ heartbeat: { k: 5 } });
 

@@ -31,7 +31,8 @@ export class AssetDetector {
     /** Member sensors' keys in the model's feature order. */
     readonly members: readonly string[],
     readonly model: ActiveModel | null = null,
-    readonly fireAt = 0.68,
+    /** Configured firing level; null: the model's calibrated one. */
+    readonly fireAt: number | null = null,
   ) {
     let at = 0;
     for (const r of rules) {
@@ -100,7 +101,10 @@ export class AssetDetector {
     if (m >= 0) {
       s.latest[m] = v;
       if (this.model && s.latest.every((x) => !Number.isNaN(x))) {
-        out.score = levelScore(this.model.forest.score(s.latest, 0) - 0.5, this.fireAt - 0.5);
+        out.score = levelScore(
+          this.model.forest.score(s.latest, 0) - 0.5,
+          (this.fireAt ?? this.model.threshold) - 0.5,
+        );
       }
     }
     return out;

@@ -15,6 +15,8 @@ export interface ActiveModel {
   readonly id: string;
   readonly version: number;
   readonly forest: IsolationForest;
+  /** The isolation score at which it fires, calibrated when it was trained. */
+  readonly threshold: number;
 }
 
 /** What the anomaly record says about a reading: why it was flagged and what was expected. */
@@ -98,7 +100,7 @@ export class SensorDetector {
     if (c.rate.enabled) rate(s, c.rate, c.ewma.alpha, ts, v, warm, out, learning);
     if (c.isolationForest.enabled && this.model && warm && sensorFeatures(s, ts, v, this.features)) {
       const iso = this.model.forest.score(this.features, 0);
-      out.raw[D.iforest] = levelScore(iso - 0.5, c.isolationForest.fireAt - 0.5);
+      out.raw[D.iforest] = levelScore(iso - 0.5, (c.isolationForest.fireAt ?? this.model.threshold) - 0.5);
       out.scores[D.iforest] = out.raw[D.iforest]!;
     }
     if (c.ewma.enabled) ewma(s, c.ewma, v, warm, out, learning);

@@ -48,10 +48,17 @@ export interface LoaderOptions {
   readonly maxReplay: number;
 }
 
-function toModel(m: { id: string; version: number; data: Uint8Array } | undefined): ActiveModel | null {
+function toModel(
+  m: { id: string; version: number; threshold: number; data: Uint8Array } | undefined,
+): ActiveModel | null {
   if (!m) return null;
   try {
-    return { id: m.id, version: m.version, forest: IsolationForest.fromBytes(m.data) };
+    return {
+      id: m.id,
+      version: m.version,
+      threshold: m.threshold,
+      forest: IsolationForest.fromBytes(m.data),
+    };
   } catch {
     // A model that cannot be read scores nothing rather than stopping the sensor's detection.
     return null;

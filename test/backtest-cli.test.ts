@@ -28,7 +28,17 @@ function rows(csv: string): string[][] {
 describe('vigil backtest', () => {
   it('scores a NAB file online with the production code: one row out per row in, history rows never flagged', () => {
     const out = path.join(tempDir(), 'scores.csv');
-    const r = vigil(['--csv', FIXTURE, '--columns', 'value', '--train-rows', '200', '--out', out, '--progress']);
+    const r = vigil([
+      '--csv',
+      FIXTURE,
+      '--columns',
+      'value',
+      '--train-rows',
+      '200',
+      '--out',
+      out,
+      '--progress',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('100%');
     const input = readFileSync(FIXTURE, 'utf8');
@@ -36,7 +46,9 @@ describe('vigil backtest', () => {
     const got = rows(readFileSync(out, 'utf8'));
     expect(got[0]).toEqual(['timestamp', 'score', 'anomaly', 'detectors', 'explanation']);
     expect(got.length - 1).toBe(table.ts.length);
-    expect(got.slice(1, 201).every((row) => row[1] === '0.000000' && row[2] === '0' && row[4] === 'training')).toBe(true);
+    expect(
+      got.slice(1, 201).every((row) => row[1] === '0.000000' && row[2] === '0' && row[4] === 'training'),
+    ).toBe(true);
     // The same scores as the library called in process (the CLI adds nothing of its own).
     const direct = [...backtest(table, { trainRows: 200 })];
     expect(got.slice(1).map((row) => row[1])).toEqual(direct.map((d) => d.score.toFixed(6)));

@@ -211,7 +211,12 @@ describe('flatline learning', () => {
     );
     // First idle (no history of idling) fires at its 20th reading; the repeat of the same length
     // does not; the run longer than twice 30 fires at its 61st reading.
-    expect(ev).toEqual([`${60 + 19}:raised`, `${90}:cleared`, `${longer + 60}:raised`, `${longer + 70}:cleared`]);
+    expect(ev).toEqual([
+      `${60 + 19}:raised`,
+      `${90}:cleared`,
+      `${longer + 60}:raised`,
+      `${longer + 70}:cleared`,
+    ]);
     expect(out.slice(again, longer).every((x) => x.scores[D.flatline] === 0)).toBe(true);
   });
 });

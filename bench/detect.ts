@@ -144,7 +144,7 @@ async function ingestRun(
     DETECTION_ENABLED: String(detection),
   });
   try {
-    const { key, token } = await provisionSensors(v, INGEST_SENSORS);
+    const { key, token } = await provisionSensors(v, INGEST_SENSORS, { platformAdmin: true });
     const rounds = Math.ceil(INGEST_READINGS / INGEST_SENSORS);
     const startTs = Date.now() - 86_400_000 + 60_000;
     const t0 = performance.now();
@@ -166,6 +166,9 @@ async function ingestRun(
         const s = await api(v, 'GET', '/api/v1/admin/detection', token);
         if (s.queued === 0 && s.scored >= r.accepted) {
           lag = s.lagMs;
+          log(
+            `  scored ${s.scored}, ${s.anomalies} point anomalies and ${s.transitions} condition changes stored`,
+          );
           break;
         }
         await sleep(20);

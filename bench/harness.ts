@@ -105,10 +105,14 @@ export async function api(
   return text ? JSON.parse(text) : undefined;
 }
 
-/** A user (made with the CLI, as an operator would) of the tenant `bench`, logged in, with a sensor type `level`. */
-export async function benchOwner(v: Vigil): Promise<string> {
+/**
+ * A user (made with the CLI, as an operator would) of the tenant `bench`, logged in, with a sensor
+ * type `level`; a platform administrator too when asked (to read instance status).
+ */
+export async function benchOwner(v: Vigil, opts: { platformAdmin?: boolean } = {}): Promise<string> {
   const password = 'Bench-Password-Long-9';
   const args = ['dist/main.js', 'admin', 'create-user', '--email', 'bench@example.com', '--tenant', 'bench'];
+  if (opts.platformAdmin) args.push('--platform-admin');
   await run(process.execPath, [...args, '--password-stdin'], v.env, `${password}\n`);
   const { accessToken } = await api(v, 'POST', '/api/v1/auth/login', undefined, {
     email: 'bench@example.com',

@@ -5,8 +5,9 @@ import { api, benchOwner, log, run, type Vigil } from './harness.js';
 export async function provisionSensors(
   v: Vigil,
   sensors: number,
+  opts: { platformAdmin?: boolean } = {},
 ): Promise<{ key: string; token: string; sensorIds: string[] }> {
-  const accessToken = await benchOwner(v);
+  const accessToken = await benchOwner(v, opts);
   for (let from = 0; from < sensors; from += 5000) {
     const rows = ['key,name,type'];
     for (let i = from; i < Math.min(sensors, from + 5000); i++) {

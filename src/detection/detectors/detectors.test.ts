@@ -385,6 +385,19 @@ describe('seasonal', () => {
 });
 
 describe('range', () => {
+  it('a young envelope does not fire on a trend reaching new extremes step by step, only on a jump', () => {
+    const det = new SensorDetector(effectiveConfig({}));
+    const s = det.newState();
+    const r = rng(12);
+    // A sensor's first hours: a steady rise with noise, every few readings a new maximum.
+    const rise = Array.from({ length: 600 }, (_, i) => 40 + 0.02 * i + 0.3 * r.uniform());
+    const seen = feed(det, s, rise);
+    expect(seen.filter((x) => x.scores[D.range]! >= FIRE)).toEqual([]);
+    const out = new Evaluation();
+    det.evaluate(s, T0 + 600 * MIN, s.f[F.rangeHi]! + 3, out);
+    expect(out.scores[D.range]).toBeGreaterThanOrEqual(FIRE);
+  });
+
   it('fires on a value past everything seen by more than the tolerance, not within it', () => {
     const det = only({ range: { tolerance: 0.02 } });
     const s = det.newState();

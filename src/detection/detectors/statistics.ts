@@ -247,6 +247,11 @@ export function shift(
   f[F.slowVar] = (1 - a) * (f[F.slowVar]! + a * d * d);
 }
 
+/** Readings until the range envelope is trusted on its own (below: the step guard applies). */
+const RANGE_YOUNG_READINGS = 1000;
+/** Typical steps a young envelope must be exceeded by. */
+const RANGE_STEP_GUARD = 3;
+
 /**
  * A value outside everything the sensor has reported (since its state began) by more than
  * `tolerance` × that range: FIRE just past it, approaching 1 further out. The envelope learns
@@ -255,6 +260,7 @@ export function shift(
 export function range(
   s: SensorState,
   c: EffectiveConfig['range'],
+  ts: number,
   v: number,
   warm: boolean,
   out: Evaluation,
@@ -265,7 +271,13 @@ export function range(
   const hi = f[F.rangeHi]!;
   if (hi > lo) {
     const width = hi - lo;
-    const tol = c.tolerance * width;
+    // While the envelope is young (it has not seen a full cycle yet), a trend reaches new extremes
+    // by ordinary steps: then only a jump of more than RANGE_STEP_GUARD typical steps (the rate
+    // detector's learned change per second, over this reading's interval) is out of range.
+    const dt = (ts - f[F.lastTs]!) / 1000;
+    const step = dt > 0 ? (Math.abs(f[F.rateMean]!) + Math.sqrt(Math.max(0, f[F.rateVar]!))) * dt : 0;
+    const young = f[F.n]! < RANGE_YOUNG_READINGS;
+    const tol = Math.max(c.tolerance * width, young ? RANGE_STEP_GUARD * step : 0);
     out.center[D.range] = (lo + hi) / 2;
     out.scale[D.range] = width / 2 + tol;
     const excess = v > hi ? v - hi : v < lo ? lo - v : 0;

@@ -109,7 +109,7 @@ export class SensorDetector {
     if (c.mad.enabled) mad(s, c.mad, v, warm, out, learning);
     else if (learning && c.shift.enabled) windowPush(s, v);
     if (c.seasonal.enabled) seasonal(s, c.seasonal, ts, v, warm, out, learning);
-    if (c.range.enabled) range(s, c.range, v, warm, out, learning);
+    if (c.range.enabled) range(s, c.range, ts, v, warm, out, learning);
     if (learning && c.flatline.enabled && warm) flatline(s, c.flatline, ts, v, out);
     if (learning) {
       if (c.heartbeat.enabled) learnInterval(s, ts);

@@ -76,6 +76,8 @@ export class DetectionPipeline {
     lagMs: [] as number[],
   };
 
+  private readonly opts: PipelineOptions;
+
   constructor(
     private readonly deps: {
       readonly db: Db;
@@ -85,10 +87,8 @@ export class DetectionPipeline {
       readonly options?: Partial<PipelineOptions>;
       readonly clock?: () => number;
     },
-  ) {}
-
-  private get options(): PipelineOptions {
-    return { ...DEFAULT_PIPELINE_OPTIONS, ...this.deps.options };
+  ) {
+    this.opts = { ...DEFAULT_PIPELINE_OPTIONS, ...deps.options };
   }
 
   private now(): number {
@@ -110,7 +110,7 @@ export class DetectionPipeline {
     this.queue.push({ tenantId, sensorIds, ts, value, committedAt: Date.now() });
     this.queued += ts.length;
     if (!this.draining) this.draining = this.drain();
-    if (this.queued <= this.options.maxQueue) return undefined;
+    if (this.queued <= this.opts.maxQueue) return undefined;
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
@@ -125,7 +125,7 @@ export class DetectionPipeline {
   }
 
   start(): void {
-    const o = this.options;
+    const o = this.opts;
     const every = (ms: number, fn: () => Promise<unknown>) => {
       let running = false;
       const t = setInterval(() => {
@@ -209,7 +209,7 @@ export class DetectionPipeline {
         let n = 0;
         for (const b of batches) n += b.ts.length;
         this.queued -= n;
-        if (this.queued <= this.options.maxQueue / 2 && this.roomWaiters.length > 0) {
+        if (this.queued <= this.opts.maxQueue / 2 && this.roomWaiters.length > 0) {
           const waiters = this.roomWaiters;
           this.roomWaiters = [];
           for (const w of waiters) w();
@@ -243,83 +243,86 @@ export class DetectionPipeline {
     batches: readonly Batch[],
     events: DetectionEvent[],
   ): Promise<void> {
+    const now = this.now();
+    const generation = this.generations.get(tenantId) ?? 0;
+    const refresh = this.opts.refreshMs;
+    const fresh = (c: { generation: number; loadedAt: number }) =>
+      c.generation === generation && now - c.loadedAt <= refresh;
     let n = 0;
     for (const b of batches) n += b.ts.length;
     const sensor: string[] = new Array(n);
     const ts = new Float64Array(n);
     const value = new Float64Array(n);
-    const per = new Map<string, { ts: number[] }>();
+    /** Sensors to (re)load, with the earliest timestamp they have here. */
+    const stale = new Map<string, number>();
+    const staleAssets = new Set<string>();
     let k = 0;
     let sorted = true;
     for (const b of batches) {
       for (let i = 0; i < b.ts.length; i++, k++) {
         const id = b.sensorIds[i]!;
+        const t = b.ts[i]!;
         sensor[k] = id;
-        ts[k] = b.ts[i]!;
+        ts[k] = t;
         value[k] = b.value[i]!;
-        if (k > 0 && ts[k]! < ts[k - 1]!) sorted = false;
-        let g = per.get(id);
-        if (!g) {
-          g = { ts: [] };
-          per.set(id, g);
+        if (k > 0 && t < ts[k - 1]!) sorted = false;
+        const c = this.sensors.get(id);
+        if (!c || !fresh(c)) {
+          const first = stale.get(id);
+          if (first === undefined || t < first) stale.set(id, t);
+        } else if (c.assetId !== null && !staleAssets.has(c.assetId)) {
+          const a = this.assets.get(c.assetId);
+          if (!a || !fresh(a)) staleAssets.add(c.assetId);
         }
-        g.ts.push(b.ts[i]!);
       }
     }
-    await this.ensureContexts(tenantId, per, events);
+    if (stale.size > 0) await this.loadSensors(tenantId, stale, staleAssets, events, now, generation);
+    for (const assetId of staleAssets) {
+      this.assets.set(assetId, await loadAsset(this.deps.db, tenantId, assetId, now, generation));
+    }
     // In timestamp order across the tenant's sensors (stable for equal times), so each sensor
     // sees its readings in order and asset rules see their sensors interleaved as they happened.
+    if (sorted) {
+      for (let i = 0; i < n; i++) {
+        const ctx = this.sensors.get(sensor[i]!);
+        if (ctx) this.score(ctx, ts[i]!, value[i]!, events, true);
+      }
+      return;
+    }
     const order = Array.from({ length: n }, (_, i) => i);
-    if (!sorted) order.sort((a, b) => ts[a]! - ts[b]! || a - b);
+    order.sort((a, b) => ts[a]! - ts[b]! || a - b);
     for (const i of order) {
       const ctx = this.sensors.get(sensor[i]!);
       if (ctx) this.score(ctx, ts[i]!, value[i]!, events, true);
     }
   }
 
-  private async ensureContexts(
+  private async loadSensors(
     tenantId: string,
-    per: Map<string, { ts: number[] }>,
+    stale: ReadonlyMap<string, number>,
+    staleAssets: Set<string>,
     events: DetectionEvent[],
+    now: number,
+    generation: number,
   ): Promise<void> {
-    const now = this.now();
-    const generation = this.generations.get(tenantId) ?? 0;
-    const stale: string[] = [];
-    const firstTs = new Map<string, number>();
-    for (const [id, g] of per) {
-      const c = this.sensors.get(id);
-      if (!c || c.generation !== generation || now - c.loadedAt > this.options.refreshMs) {
-        stale.push(id);
-        let min = Number.POSITIVE_INFINITY;
-        for (const t of g.ts) if (t < min) min = t;
-        firstTs.set(id, min);
-      }
-    }
-    for (let i = 0; i < stale.length; i += 1000) {
+    const ids = [...stale.keys()];
+    for (let i = 0; i < ids.length; i += 1000) {
       const { sensors, replays } = await loadContexts(
-        { ...this.deps, options: this.options },
+        { ...this.deps, options: this.opts },
         tenantId,
-        stale.slice(i, i + 1000),
-        firstTs,
+        ids.slice(i, i + 1000),
+        stale,
         this.sensors,
         now,
         generation,
       );
       for (const ctx of sensors) {
         this.sensors.set(ctx.sensorId, ctx);
-        if (ctx.assetId) this.assets.delete(ctx.assetId);
+        if (ctx.assetId) staleAssets.add(ctx.assetId);
       }
       for (const r of replays) {
         if (!r.emit) warm(r.ctx, r.ts, r.value);
         else for (let j = 0; j < r.ts.length; j++) this.score(r.ctx, r.ts[j]!, r.value[j]!, events, false);
-      }
-    }
-    for (const id of per.keys()) {
-      const ctx = this.sensors.get(id);
-      if (!ctx?.assetId) continue;
-      const a = this.assets.get(ctx.assetId);
-      if (!a || a.generation !== generation || now - a.loadedAt > this.options.refreshMs) {
-        this.assets.set(ctx.assetId, await loadAsset(this.deps.db, tenantId, ctx.assetId, now, generation));
       }
     }
   }
@@ -337,10 +340,13 @@ export class DetectionPipeline {
     detector.evaluate(ctx.state, ts, value, out);
     ctx.dirty = true;
     if (live) this.stats.scored++;
-    const base = { tenantId: ctx.tenantId, sensorId: ctx.sensorId, assetId: ctx.assetId, ts, value };
     for (const t of out.transitions) {
       events.push({
-        ...base,
+        tenantId: ctx.tenantId,
+        sensorId: ctx.sensorId,
+        assetId: ctx.assetId,
+        ts,
+        value,
         kind: t.state,
         detector: t.detector,
         ruleId: t.ruleId,
@@ -355,7 +361,11 @@ export class DetectionPipeline {
       let top: number = D.ewma;
       for (const i of POINT_DETECTORS) if (out.scores[i]! > out.scores[top]!) top = i;
       events.push({
-        ...base,
+        tenantId: ctx.tenantId,
+        sensorId: ctx.sensorId,
+        assetId: ctx.assetId,
+        ts,
+        value,
         kind: 'point',
         detector: DETECTORS[top]!,
         ruleId: null,
@@ -372,7 +382,11 @@ export class DetectionPipeline {
     const a = asset.detector.evaluate(asset.state, ctx.key, ts, value);
     for (const t of a.transitions) {
       events.push({
-        ...base,
+        tenantId: ctx.tenantId,
+        sensorId: ctx.sensorId,
+        assetId: ctx.assetId,
+        ts,
+        value,
         kind: t.state,
         detector: 'asset-rule',
         ruleId: t.ruleId,
@@ -385,7 +399,11 @@ export class DetectionPipeline {
     }
     if (a.score >= detector.config.threshold) {
       events.push({
-        ...base,
+        tenantId: ctx.tenantId,
+        sensorId: ctx.sensorId,
+        assetId: ctx.assetId,
+        ts,
+        value,
         kind: 'point',
         detector: 'iforest-asset',
         ruleId: null,

@@ -1,5 +1,7 @@
 import type { Db } from '../../db/database.js';
+import { AppError } from '../../http/errors/catalogue.js';
 import type { QueryService } from '../../telemetry/query/query.service.js';
+import type { SeriesRun } from '../../telemetry/storage/chunk-codec.js';
 import type { SeriesIds } from '../../telemetry/storage/series-ids.js';
 import { currentConfigs } from '../config/detector-config.repository.js';
 import { assetRules, effectiveConfig } from '../config/effective-config.js';
@@ -103,6 +105,8 @@ export async function loadContexts(
   );
   const sensors: SensorContext[] = [];
   const replays: Replay[] = [];
+  const wanted = new Map<number, { from: number; to: number }>();
+  const pending = new Map<number, { ctx: SensorContext; emit: boolean }>();
   const series = await deps.seriesIds.lookup(rows.map((r) => r.id));
   for (const r of rows) {
     const config = effectiveConfig(
@@ -145,7 +149,11 @@ export async function loadContexts(
     sensors.push(ctx);
     const s = series.get(r.id);
     if (replayFrom === null || s === undefined || replayFrom >= first) continue;
-    const run = await deps.queries.range(s, replayFrom, first - 1);
+    wanted.set(s, { from: replayFrom, to: first - 1 });
+    pending.set(s, { ctx, emit });
+  }
+  for (const [s, run] of await readHistory(deps.queries, wanted)) {
+    const { ctx, emit } = pending.get(s)!;
     const limit = emit ? deps.options.maxReplay : deps.options.warmReadings;
     const skip = Math.max(0, run.ts.length - limit);
     if (run.ts.length - skip > 0) {
@@ -153,6 +161,42 @@ export async function loadContexts(
     }
   }
   return { sensors, replays };
+}
+
+/** Sensors read together for warming (one log pass and one chunk query per group). */
+const WARM_GROUP = 100;
+
+/**
+ * The history to warm or replay, read in groups. A group over the per-query reading bound is
+ * read sensor by sensor, and a sensor over it alone with only its last day: warming is a best
+ * effort and must never stall scoring.
+ */
+async function readHistory(
+  queries: QueryService,
+  wanted: ReadonlyMap<number, { from: number; to: number }>,
+): Promise<Map<number, SeriesRun>> {
+  const out = new Map<number, SeriesRun>();
+  const entries = [...wanted];
+  for (let i = 0; i < entries.length; i += WARM_GROUP) {
+    const group = new Map(entries.slice(i, i + WARM_GROUP));
+    try {
+      for (const [s, run] of await queries.ranges(group)) out.set(s, run);
+      continue;
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+    }
+    for (const [s, w] of group) {
+      for (const from of [w.from, Math.max(w.from, w.to - 86_400_000)]) {
+        try {
+          out.set(s, await queries.range(s, from, w.to));
+          break;
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** Learns history into a state without emitting anything. */

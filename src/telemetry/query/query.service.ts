@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.js';
 import type { SeriesRun } from '../storage/chunk-codec.js';
-import { type LogCache, readLog, readSeriesRange } from '../storage/readings.repository.js';
+import { type LogCache, readLog, readSeriesRange, readSeriesRanges } from '../storage/readings.repository.js';
 import { findSeries } from '../storage/series.repository.js';
 import { aggregate, type Bucket } from './aggregate.js';
 import type { QueryCache } from './query-cache.js';
@@ -26,6 +26,11 @@ export class QueryService {
 
   range(seriesId: number, from: number, to: number): Promise<SeriesRun> {
     return readSeriesRange(this.db, seriesId, from, to, this.logCache);
+  }
+
+  /** Several series, each in its own range, read together (detection warms many sensors at once). */
+  ranges(wanted: ReadonlyMap<number, { from: number; to: number }>): Promise<Map<number, SeriesRun>> {
+    return readSeriesRanges(this.db, wanted, this.logCache);
   }
 
   async aggregate(seriesId: number, from: number, to: number, width: number): Promise<Bucket[]> {

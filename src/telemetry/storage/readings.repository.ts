@@ -163,10 +163,49 @@ export async function readSeriesRange(
   to: number,
   cache?: LogCache,
 ): Promise<SeriesRun> {
+  return (await readSeriesRanges(db, new Map([[seriesId, { from, to }]]), cache)).get(seriesId)!;
+}
+
+/**
+ * Several series' readings, each in its own [from, to], with one pass over the log and one
+ * chunk query (per 500 series) instead of one of each per series.
+ */
+export async function readSeriesRanges(
+  db: DbOrTrx,
+  wanted: ReadonlyMap<number, { from: number; to: number }>,
+  cache?: LogCache,
+): Promise<Map<number, SeriesRun>> {
+  const out = new Map<number, SeriesRun>();
+  if (wanted.size === 0) return out;
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const w of wanted.values()) {
+    if (w.from < from) from = w.from;
+    if (w.to > to) to = w.to;
+  }
   // Log first, then chunks: a compaction committing in between moves entries into chunks, where
   // the second read still finds them (reading in the other order could miss them).
   const log = await readLog(db, { from, to }, cache);
-  const chunks = await readChunks(db, seriesId, from, to);
+  const ids = [...wanted.keys()];
+  const chunks: ChunkRow[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const part = ids.slice(i, i + 500);
+    const rows =
+      part.length === 1
+        ? await readChunks(db, part[0]!, from, to)
+        : (
+            await db
+              .selectFrom('reading_chunks')
+              .select(['series_id', 'start_ts', 'end_ts', 'count', 'data'])
+              .where('series_id', 'in', part)
+              .where('start_ts', '<=', to)
+              .where('end_ts', '>=', from)
+              .orderBy('series_id')
+              .orderBy('start_ts')
+              .execute()
+          ).map(toChunkRow);
+    chunks.push(...rows);
+  }
   // Counted before decoding anything: one query never holds more than this in memory.
   const stored = chunks.reduce((n, c) => n + c.count, 0);
   if (stored > MAX_RANGE_READINGS) {
@@ -176,40 +215,60 @@ export async function readSeriesRange(
       { fields: { limit: MAX_RANGE_READINGS } },
     );
   }
-  const ts: number[] = [];
-  const value: number[] = [];
-  const quality: number[] = [];
-  const seen = new Set<number>();
-  const push = (t: number, v: number, q: number) => {
-    if (t < from || t > to || seen.has(t)) return;
-    seen.add(t);
-    ts.push(t);
-    value.push(v);
-    quality.push(q);
+  interface Acc {
+    readonly from: number;
+    readonly to: number;
+    readonly ts: number[];
+    readonly value: number[];
+    readonly quality: number[];
+    readonly seen: Set<number>;
+    chunkCount: number;
+    sorted: boolean;
+  }
+  const acc = new Map<number, Acc>();
+  for (const [id, w] of wanted) {
+    acc.set(id, { ...w, ts: [], value: [], quality: [], seen: new Set(), chunkCount: 0, sorted: true });
+  }
+  const push = (a: Acc, t: number, v: number, q: number) => {
+    if (t < a.from || t > a.to || a.seen.has(t)) return;
+    a.seen.add(t);
+    a.ts.push(t);
+    a.value.push(v);
+    a.quality.push(q);
   };
   for (const c of chunks) {
+    const a = acc.get(c.seriesId)!;
     const run = decodeChunk(c.data);
-    for (let i = 0; i < run.ts.length; i++) push(run.ts[i]!, run.value[i]!, run.quality[i]!);
+    for (let i = 0; i < run.ts.length; i++) push(a, run.ts[i]!, run.value[i]!, run.quality[i]!);
   }
-  let sorted = true;
-  const chunkCount = ts.length;
+  for (const a of acc.values()) a.chunkCount = a.ts.length;
   for (const { block } of log) {
     for (let i = 0; i < block.count; i++) {
-      if (block.series[i] !== seriesId) continue;
+      const a = acc.get(block.series[i]!);
+      if (!a) continue;
       const t = block.ts[i]!;
-      if (sorted && ts.length > 0 && t < ts[ts.length - 1]!) sorted = false;
-      push(t, block.value[i]!, block.quality[i]!);
+      if (a.sorted && a.ts.length > 0 && t < a.ts[a.ts.length - 1]!) a.sorted = false;
+      push(a, t, block.value[i]!, block.quality[i]!);
     }
   }
-  if (sorted || ts.length === chunkCount) {
-    return { ts: Float64Array.from(ts), value: Float64Array.from(value), quality: Uint8Array.from(quality) };
+  for (const [id, a] of acc) {
+    const { ts, value, quality } = a;
+    if (a.sorted || ts.length === a.chunkCount) {
+      out.set(id, {
+        ts: Float64Array.from(ts),
+        value: Float64Array.from(value),
+        quality: Uint8Array.from(quality),
+      });
+      continue;
+    }
+    const order = ts.map((_, i) => i).sort((x, y) => ts[x]! - ts[y]!);
+    out.set(id, {
+      ts: Float64Array.from(order, (i) => ts[i]!),
+      value: Float64Array.from(order, (i) => value[i]!),
+      quality: Uint8Array.from(order, (i) => quality[i]!),
+    });
   }
-  const order = ts.map((_, i) => i).sort((a, b) => ts[a]! - ts[b]!);
-  return {
-    ts: Float64Array.from(order, (i) => ts[i]!),
-    value: Float64Array.from(order, (i) => value[i]!),
-    quality: Uint8Array.from(order, (i) => quality[i]!),
-  };
+  return out;
 }
 
 /**

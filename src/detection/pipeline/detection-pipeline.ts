@@ -66,6 +66,8 @@ export class DetectionPipeline {
   private timers: NodeJS.Timeout[] = [];
   private failures = 0;
   private stopping = false;
+  /** When the readings being scored arrived (the drain's clock reading). */
+  private arrival = 0;
   readonly stats = {
     scored: 0,
     anomalies: 0,
@@ -244,6 +246,7 @@ export class DetectionPipeline {
     events: DetectionEvent[],
   ): Promise<void> {
     const now = this.now();
+    this.arrival = now;
     const generation = this.generations.get(tenantId) ?? 0;
     const refresh = this.opts.refreshMs;
     const fresh = (c: { generation: number; loadedAt: number }) =>
@@ -339,7 +342,10 @@ export class DetectionPipeline {
     const { detector } = ctx;
     detector.evaluate(ctx.state, ts, value, out);
     ctx.dirty = true;
-    if (live) this.stats.scored++;
+    if (live) {
+      this.stats.scored++;
+      ctx.lastArrival = this.arrival;
+    }
     for (const t of out.transitions) {
       events.push({
         tenantId: ctx.tenantId,
@@ -421,7 +427,10 @@ export class DetectionPipeline {
     const events: DetectionEvent[] = [];
     for (const ctx of this.sensors.values()) {
       const hb = ctx.detector.config.heartbeat;
-      if (!heartbeatDue(ctx.state, hb, now)) continue;
+      // Silence is judged on arrivals, not on the readings' timestamps: a gateway uploading
+      // buffered (old) readings is not silent.
+      const silentFor = now - ctx.lastArrival;
+      if (!heartbeatDue(ctx.state, hb, ctx.state.f[F.lastTs]! + silentFor)) continue;
       ctx.dirty = true;
       const expected = expectedInterval(ctx.state, hb);
       const last = ctx.state.f[F.lastTs]!;
@@ -438,7 +447,7 @@ export class DetectionPipeline {
         score: 1,
         confidence: 1,
         detectors: ['heartbeat'],
-        explanation: { lastReadingAt: last, expectedIntervalMs: expected, k: hb.k, silenceMs: now - last },
+        explanation: { lastReadingAt: last, expectedIntervalMs: expected, k: hb.k, silenceMs: silentFor },
       });
     }
     await this.publish(events);

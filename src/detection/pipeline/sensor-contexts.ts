@@ -22,6 +22,8 @@ export interface SensorContext {
   readonly detector: SensorDetector;
   readonly state: SensorState;
   dirty: boolean;
+  /** Wall-clock time this process last received a reading of it (restarts count as one). */
+  lastArrival: number;
   readonly loadedAt: number;
   readonly generation: number;
 }
@@ -143,6 +145,7 @@ export async function loadContexts(
       detector,
       state,
       dirty: before?.dirty ?? false,
+      lastArrival: before?.lastArrival ?? now,
       loadedAt: now,
       generation,
     };

@@ -88,7 +88,7 @@ function trainModel(): ActiveModel {
     d.evaluate(s, ts, v, out);
   }
   const data = Float64Array.from(rows);
-  const forest = IsolationForest.train(data, FEATURE_COUNT, { seed: 1 });
+  const forest = IsolationForest.train(data, FEATURE_COUNT, { seed: 1, trees: effectiveConfig().isolationForest.trees });
   const threshold = calibrateThreshold(forest, { rows: data, count: rows.length / FEATURE_COUNT });
   return { id: 'bench', version: 1, forest, threshold };
 }
@@ -169,6 +169,8 @@ async function ingestRun(
           log(
             `  scored ${s.scored}, ${s.anomalies} point anomalies and ${s.transitions} condition changes stored`,
           );
+          const sample = await api(v, 'GET', '/api/v1/anomalies?kind=raised&from=0&limit=1', token);
+          if (sample.items[0]) log(`  e.g. ${JSON.stringify(sample.items[0])}`);
           break;
         }
         await sleep(20);

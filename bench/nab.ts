@@ -5,9 +5,10 @@
  * NAB's corpus-wide threshold sweep and ranks it on NAB's published scoreboard. Prints progress on
  * stderr, then one JSON object as the last line on stdout.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DetectorConfigDoc } from '../src/detection/config/detector-config.schema.js';
 import {
   type CorpusFile,
   LABEL_ROW_OVERRIDES,
@@ -36,7 +37,7 @@ import {
   windowRows,
 } from '../src/detection/nab/nab-scorer.js';
 import { log } from './harness.js';
-import { vigilScores } from './nab/vigil-scores.js';
+import { setVigilConfig, vigilScores } from './nab/vigil-scores.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NAB_DIR = path.resolve(ROOT, process.env.NAB_DIR ?? '../shared/datasets/nab');
@@ -138,6 +139,12 @@ if (!ok) {
 }
 
 // b. Vigil, scored as NAB scores any detector.
+// NAB_CONFIG: a detector document to run instead of the defaults (experiments; the reported
+// figures use the defaults).
+if (process.env.NAB_CONFIG) {
+  setVigilConfig(JSON.parse(readFileSync(process.env.NAB_CONFIG, 'utf8')) as DetectorConfigDoc);
+  log(`Vigil's detector document: ${process.env.NAB_CONFIG}`);
+}
 log('Vigil on the 58 data files…');
 const vigilFiles: Array<CorpusFile & { scores: Float64Array }> = [];
 let group = '';

@@ -134,7 +134,7 @@ export function registerBacktest(program: Command): void {
           ),
         );
       process.stderr.write(
-        `${r} rows scored, ${anomalies} anomalies${opts.out ? `, written to ${opts.out}` : ''}\n`,
+        `${r} rows scored${table.outOfOrder > 0 ? ` (${table.outOfOrder} out of time order, scored as late readings)` : ''}, ${anomalies} anomalies${opts.out ? `, written to ${opts.out}` : ''}\n`,
       );
     });
 }

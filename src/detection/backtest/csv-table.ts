@@ -4,6 +4,8 @@ import type { BacktestInput } from './backtest.js';
 export interface CsvTable extends BacktestInput {
   readonly timeColumn: string;
   readonly timeText: readonly string[];
+  /** Rows not newer than a row before them: scored as late readings, as the pipeline would. */
+  readonly outOfOrder: number;
 }
 
 export class CsvTableError extends Error {}
@@ -49,7 +51,8 @@ export function parseTime(cell: string): number {
 /**
  * Reads a CSV with a header line. The time column is `timeColumn`, else the first column named
  * like a time, else the first column; the sensor columns are `columns`, else every other one.
- * Empty cells are missing readings. Times must be readable and must not go backwards.
+ * Empty cells are missing readings. Times must be readable; rows that go back in time are kept
+ * (the detectors treat them as late readings, as in production) and counted.
  */
 export function readCsvTable(
   text: string,
@@ -74,13 +77,15 @@ export function readCsvTable(
   const ts = new Float64Array(rows);
   const columns = names.map((name) => ({ name, values: new Float64Array(rows) }));
   const timeText: string[] = new Array(rows);
+  let newest = Number.NEGATIVE_INFINITY;
+  let outOfOrder = 0;
   for (let r = 0; r < rows; r++) {
     const cells = splitCsvLine(lines[r + 1]!);
     const line = r + 2;
     const t = parseTime(cells[ti] ?? '');
     if (!Number.isFinite(t)) throw new CsvTableError(`line ${line}: "${cells[ti] ?? ''}" is not a time`);
-    if (r > 0 && t < ts[r - 1]!)
-      throw new CsvTableError(`line ${line}: time goes backwards (sort the file by time)`);
+    if (t <= newest) outOfOrder++;
+    else newest = t;
     ts[r] = t;
     timeText[r] = cells[ti]!;
     indexes.forEach((ci, k) => {
@@ -91,7 +96,7 @@ export function readCsvTable(
       columns[k]!.values[r] = v;
     });
   }
-  return { ts, columns, timeColumn, timeText };
+  return { ts, columns, timeColumn, timeText, outOfOrder };
 }
 
 /** One CSV cell, quoted when it needs to be. */

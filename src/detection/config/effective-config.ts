@@ -99,7 +99,7 @@ export const DEFAULT_DOC: Required<Omit<DetectorConfigDoc, 'assetRules'>> = {
   range: { enabled: true, tolerance: 0.02 },
   likelihood: { enabled: true, window: 3, learn: 360, history: 8640, z: 7.5, refractory: 200 },
   seasonal: { enabled: true, period: 'day+week', alpha: 0.1, z: 6, utcOffsetMin: 0 },
-  isolationForest: { enabled: false, trees: 64, sampleSize: 256, trainWindowDays: 14 },
+  isolationForest: { enabled: false, trees: 32, sampleSize: 256, trainWindowDays: 14 },
 };
 
 function rule(r: ThresholdRuleDoc): ThresholdRule {
@@ -224,7 +224,7 @@ export function effectiveConfig(...docs: readonly (DetectorConfigDoc | null | un
     },
     isolationForest: {
       enabled: i.enabled === true,
-      trees: i.trees ?? 64,
+      trees: i.trees ?? 32,
       sampleSize: i.sampleSize ?? 256,
       fireAt: i.fireAt ?? null,
       trainWindowDays: i.trainWindowDays ?? 14,

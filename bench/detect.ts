@@ -88,7 +88,10 @@ function trainModel(): ActiveModel {
     d.evaluate(s, ts, v, out);
   }
   const data = Float64Array.from(rows);
-  const forest = IsolationForest.train(data, FEATURE_COUNT, { seed: 1, trees: effectiveConfig().isolationForest.trees });
+  const forest = IsolationForest.train(data, FEATURE_COUNT, {
+    seed: 1,
+    trees: effectiveConfig().isolationForest.trees,
+  });
   const threshold = calibrateThreshold(forest, { rows: data, count: rows.length / FEATURE_COUNT });
   return { id: 'bench', version: 1, forest, threshold };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, ROLES, roleHas } from '../src/auth/permissions.js';
+import { insertModel } from '../src/detection/models/models.repository.js';
 import { createTestAppOn, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/databases.js';
 import { loginAs, type Session, seedUser } from './helpers/identity.js';
@@ -16,6 +17,7 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
   let ownerB: Session;
   const roleSessions: Partial<Record<(typeof ROLES)[number], Session>> = {};
   let memberB: string;
+  let tenantB: string;
 
   beforeAll(async () => {
     t = await createTestAppOn(dialect);
@@ -24,6 +26,7 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     ownerA = await loginAs(t.app, a.email);
     ownerB = await loginAs(t.app, b.email);
     memberB = (await seedUser(t.services, { tenant: 'tenant-b', role: 'viewer' })).user.id;
+    tenantB = b.tenant.id;
     for (const role of ROLES) {
       const u = await seedUser(t.services, { tenant: 'tenant-a', role });
       roleSessions[role] = await loginAs(t.app, u.email);
@@ -82,7 +85,41 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/sensors/:id': () => sensorB(),
     '/api/v1/sensors/:id/readings': () => sensorB(),
     '/api/v1/sensors/:id/aggregates': () => sensorB(),
+    '/api/v1/sensor-types/:id/detectors': () => typeB(),
+    '/api/v1/sensor-types/:id/detectors/versions': () => typeB(),
+    '/api/v1/assets/:id/detectors': () => assetB(),
+    '/api/v1/assets/:id/detectors/versions': () => assetB(),
+    '/api/v1/sensors/:id/detectors': () => sensorB(),
+    '/api/v1/sensors/:id/detectors/versions': () => sensorB(),
+    '/api/v1/sensors/:id/detectors/effective': () => sensorB(),
+    '/api/v1/models/:id': () => modelB(),
+    '/api/v1/models/:id/activate': () => modelB(),
   };
+  const typeB = () => createB('/api/v1/sensor-types', { key: `t-${randomUUID()}`, name: 'Level', unit: 'm' });
+  const assetB = () => createB('/api/v1/assets', { key: `a-${randomUUID()}`, name: 'Pump', kind: 'pump' });
+  /** A model version of tenant B, stored directly (training needs days of history). */
+  async function modelB(): Promise<string> {
+    const id = randomUUID();
+    await insertModel(t.services.database.db, {
+      id,
+      tenant_id: tenantB,
+      scope: 'sensor',
+      target_id: await sensorB(),
+      version: 1,
+      kind: 'isolation_forest',
+      params: '{}',
+      features: '[]',
+      training_from: 0,
+      training_to: 1,
+      metrics: '{}',
+      data: new Uint8Array(1),
+      status: 'inactive',
+      created_by: null,
+      created_at: Date.now(),
+      activated_at: null,
+    });
+    return id;
+  }
   async function sensorB(): Promise<string> {
     const typeId = await createB('/api/v1/sensor-types', {
       key: `t-${randomUUID()}`,
@@ -101,6 +138,9 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     'PATCH /api/v1/assets/:id': { name: 'Renamed by A' },
     'PATCH /api/v1/sensors/:id': { name: 'Renamed by A' },
     'POST /api/v1/devices/:id/quarantine': { reason: 'attack' },
+    'PUT /api/v1/sensor-types/:id/detectors': { ewma: { z: 5 } },
+    'PUT /api/v1/assets/:id/detectors': { ewma: { z: 5 } },
+    'PUT /api/v1/sensors/:id/detectors': { ewma: { z: 5 } },
   };
 
   it('has a factory for every id-taking route', () => {

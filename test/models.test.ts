@@ -166,7 +166,9 @@ describe.each(DIALECTS)('model registry and retraining on %s', (dialect) => {
     }[];
     expect(runs.length - before).toBe(2);
     const scheduled = runs.filter((r) => r.trigger === 'schedule');
-    expect(scheduled.map((r) => r.targetId).sort()).toEqual([f.ids.pA, expect.any(String)].sort());
+    // The sensor that enables the forest, and the asset of the previous test.
+    expect(scheduled).toHaveLength(2);
+    expect(scheduled.map((r) => r.targetId)).toContain(f.ids.pA);
     for (const r of scheduled) {
       expect(['activated', 'kept_previous']).toContain(r.outcome);
       expect(r.params).toMatchObject({ trees: expect.any(Number), windowDays: expect.any(Number) });

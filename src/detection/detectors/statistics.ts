@@ -100,11 +100,15 @@ export function mad(
   out: Evaluation,
   learn: boolean,
 ): void {
-  const fill = s.f[F.winFill]!;
+  const f = s.f;
+  const fill = f[F.winFill]!;
   if (fill >= 8) {
     const med = windowMedian(s);
+    // One new value moves the MAD little: recomputing it (a merge over half the window) every
+    // 4th reading keeps the detector's cost per reading near the median's O(1).
+    if (learn && ((f[F.n]! & 3) === 0 || fill < s.ring.length)) f[F.mad] = windowMad(s, med);
     // A quantised or quiet signal has a MAD of 0: fall back on a share of the EWMA spread.
-    const scale = Math.max(MAD_TO_SD * windowMad(s, med), 0.5 * scaleOf(s.f[F.var]!, med));
+    const scale = Math.max(MAD_TO_SD * f[F.mad]!, 0.5 * scaleOf(f[F.var]!, med));
     out.center[D.mad] = med;
     out.scale[D.mad] = scale * c.z;
     out.raw[D.mad] = levelScore(Math.abs(v - med) / scale, c.z);

@@ -31,7 +31,9 @@ export const F = {
   rangeHi: 19,
   /** Readings left in the refractory period after a point anomaly. */
   quiet: 20,
-  rules: 21,
+  /** The MAD window's last computed MAD (refreshed every 4th reading: it moves slowly). */
+  mad: 21,
+  rules: 22,
 } as const;
 
 /** Slots per calibrated detector in `SensorState.lik`, before its ring of recent raw scores. */

@@ -69,7 +69,15 @@ describe.each(DIALECTS)('detection state across restarts on %s', (dialect) => {
       .where('sensor_id', '=', f.ids.pA)
       .executeTakeFirstOrThrow();
     expect(Number(row.last_ts)).toBe(t0 + 59 * MIN);
-    // Back to normal: the next reading first replays the two missed low readings from storage.
+    // Started like a server: the checkpointed sensors are restored at once and the readings stored
+    // after their checkpoint are scored without waiting for the sensor's next reading.
+    third.services.detection!.start();
+    await third.services.detection!.restored;
+    const replayed = await anomalies(third, f);
+    expect(replayed.filter((a) => a.detector === 'threshold').map((a) => [a.kind, a.ts - t0])).toEqual([
+      ['raised', 65 * MIN],
+    ]);
+    // Back to normal.
     await ingest(third, f, t0 + 67 * MIN, wiggle(20, 67));
     const items = await anomalies(third, f);
     const low = items.filter((a) => a.detector === 'threshold').reverse();

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestAppOn, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/databases.js';
@@ -186,6 +187,91 @@ describe.each(DIALECTS)('streaming detection on %s', (dialect) => {
       ['cleared', 6 * MIN],
     ]);
     expect(items[0]).toMatchObject({ ruleId: 'dry-run', severity: 'critical' });
+  });
+
+  it('asset rule state survives context reloads (a configuration change elsewhere, the periodic refresh)', async () => {
+    const asset = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/assets',
+      headers: f.admin.auth,
+      payload: { key: 'pump-2', name: 'Pump 2', kind: 'pump' },
+    });
+    const assetId = asset.json().id as string;
+    for (const key of ['pump-2/pressure', 'pump-2/flow']) {
+      const s = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/sensors',
+        headers: f.admin.auth,
+        payload: { key, name: key, typeId: f.ids.type, assetId },
+      });
+      expect(s.statusCode, s.body).toBe(201);
+    }
+    const ok = await put(`assets/${assetId}`, {
+      assetRules: [
+        {
+          id: 'dry-run',
+          op: 'and',
+          conditions: [
+            { sensor: 'pump-2/pressure', when: 'below', value: 1, forS: 180 },
+            { sensor: 'pump-2/flow', when: 'below', value: 0.5 },
+          ],
+        },
+      ],
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+    const t0 = slot();
+    // One reading a minute per sensor, each in its own request, with the tenant's contexts
+    // invalidated between them (as any document change does): the 3-minute duration still counts.
+    for (let i = 0; i < 6; i++) {
+      await ingest([
+        { sensor: 'pump-2/pressure', ts: t0 + i * MIN, value: i >= 1 ? 0.5 : 3 },
+        { sensor: 'pump-2/flow', ts: t0 + i * MIN + 1000, value: 0.1 },
+      ]);
+      t.services.detection!.invalidate(f.tenantId);
+    }
+    const items = (await anomalies(`asset=${assetId}&${window(t0, t0 + 60 * MIN)}`)).filter(
+      (a) => a.detector === 'asset-rule',
+    );
+    expect(items.map((a) => [a.kind, Date.parse(a.ts) - t0])).toEqual([['raised', 4 * MIN]]);
+  });
+
+  it('a failure while storing anomalies loses none: the sensors are reloaded and their readings replayed', async () => {
+    const made = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/sensors',
+      headers: f.admin.auth,
+      payload: { key: 'retry/pressure', name: 'retry', typeId: f.ids.type },
+    });
+    const sensorId = made.json().id as string;
+    expect(
+      (await put(`sensors/${sensorId}`, { rules: [{ id: 'low', when: 'below', value: 2 }] })).statusCode,
+    ).toBe(200);
+    const t0 = slot();
+    await ingest(series('retry/pressure', t0, Array(40).fill(3)));
+    await t.services.detection!.checkpoint();
+    // Anomalies cannot be stored for a moment (a table the driver cannot write).
+    const db = t.services.database.db;
+    await sql`alter table anomalies rename to anomalies_away`.execute(db);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: f.apiKey,
+      payload: { readings: series('retry/pressure', t0 + 40 * MIN, [3, 1.5, 1.5, 3]) },
+    });
+    expect(res.statusCode).toBe(200);
+    // Let the first attempt fail, then put the table back; the retry stores the anomalies.
+    for (let i = 0; i < 100 && t.services.detection!.stats.errors === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(t.services.detection!.stats.errors).toBeGreaterThan(0);
+    await sql`alter table anomalies_away rename to anomalies`.execute(db);
+    await t.services.detection!.flush();
+    const items = (await anomalies(`sensor=retry/pressure&${window(t0, t0 + 60 * MIN)}`)).filter(
+      (a) => a.detector === 'threshold',
+    );
+    expect(items.reverse().map((a) => [a.kind, Date.parse(a.ts) - t0])).toEqual([
+      ['raised', 41 * MIN],
+      ['cleared', 43 * MIN],
+    ]);
   });
 
   it('refuses invalid detector documents with pointers, and keeps versions', async () => {

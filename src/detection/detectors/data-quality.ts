@@ -30,6 +30,7 @@ export function heartbeatOnArrival(
   c: EffectiveConfig['heartbeat'],
   ts: number,
   out: Evaluation,
+  raiseOnArrival = true,
 ): void {
   const f = s.f;
   const expected = expectedInterval(s, c);
@@ -46,7 +47,7 @@ export function heartbeatOnArrival(
     });
     return;
   }
-  if (!gap) return;
+  if (!gap || !raiseOnArrival) return;
   out.scores[D.heartbeat] = 1;
   const detail = { silenceMs: silence, expectedIntervalMs: expected, k: c.k, lastReadingAt: f[F.lastTs]! };
   out.transitions.push(

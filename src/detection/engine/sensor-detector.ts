@@ -38,6 +38,13 @@ export class SensorDetector {
   constructor(
     readonly config: EffectiveConfig,
     readonly model: ActiveModel | null = null,
+    /**
+     * Whether a reading after a gap in reading time raises (and clears) the gap itself. Offline
+     * (backtests) that is the only way to see gaps. Live, the sweep judges silence on arrivals:
+     * readings of concurrent or buffered uploads arrive out of order, and the holes between them
+     * are filled moments later.
+     */
+    readonly gapsOnArrival = true,
   ) {}
 
   newState(): SensorState {
@@ -71,7 +78,8 @@ export class SensorDetector {
     const n = f[F.n]!;
     const warm = n >= c.warmup;
 
-    if (learning && c.heartbeat.enabled && n >= 1) heartbeatOnArrival(s, c.heartbeat, ts, out);
+    if (learning && c.heartbeat.enabled && n >= 1)
+      heartbeatOnArrival(s, c.heartbeat, ts, out, this.gapsOnArrival);
     for (let i = 0; i < c.rules.length; i++) {
       const rule = c.rules[i]!;
       if (!learning) {

@@ -21,15 +21,33 @@ export interface Anomaly {
 
 export type AnomalyRow = Insertable<AnomaliesTable>;
 
-/** Stores anomalies; one already stored for the same reading and detector is skipped. */
-export async function insertAnomalies(db: DbOrTrx, rows: readonly AnomalyRow[]): Promise<void> {
+/** The identity of a stored anomaly: one per reading, kind, detector and rule. */
+export function anomalyKey(
+  sensorId: string,
+  ts: number,
+  kind: string,
+  detector: string,
+  ruleId: string,
+): string {
+  return `${sensorId}|${ts}|${kind}|${detector}|${ruleId}`;
+}
+
+/**
+ * Stores anomalies; one already stored for the same reading, kind, detector and rule is skipped.
+ * Returns the keys (anomalyKey) of those stored by this call.
+ */
+export async function insertAnomalies(db: DbOrTrx, rows: readonly AnomalyRow[]): Promise<string[]> {
+  const out: string[] = [];
   for (let i = 0; i < rows.length; i += 500) {
-    await db
+    const inserted = await db
       .insertInto('anomalies')
       .values(rows.slice(i, i + 500))
       .onConflict((oc) => oc.columns(['sensor_id', 'ts', 'kind', 'detector', 'rule_id']).doNothing())
+      .returning(['sensor_id', 'ts', 'kind', 'detector', 'rule_id'])
       .execute();
+    for (const r of inserted) out.push(anomalyKey(r.sensor_id, Number(r.ts), r.kind, r.detector, r.rule_id));
   }
+  return out;
 }
 
 export interface AnomalyQuery {

@@ -7,7 +7,7 @@ import { expectedInterval, heartbeatDue } from '../detectors/data-quality.js';
 import { D, DETECTORS, Evaluation, POINT_DETECTORS } from '../engine/evaluation.js';
 import { F } from '../engine/sensor-state.js';
 import type { AnomalyRow } from './anomalies.repository.js';
-import { insertAnomalies } from './anomalies.repository.js';
+import { anomalyKey, insertAnomalies } from './anomalies.repository.js';
 import type { DetectionEvent, DetectionListener } from './detection-event.js';
 import {
   type AssetContext,
@@ -68,6 +68,12 @@ export class DetectionPipeline {
   private stopping = false;
   /** When the readings being scored arrived (the drain's clock reading). */
   private arrival = 0;
+  /** Scoring, sweeps and checkpoints run one at a time: a checkpoint never saves a state whose anomalies are not stored yet. */
+  private lock: Promise<unknown> = Promise.resolve();
+  /** Ends a retry backoff early (stop). */
+  private wake: (() => void) | undefined;
+  /** Settles once the sensors checkpointed by an earlier process are restored (after start). */
+  restored: Promise<void> = Promise.resolve();
   readonly stats = {
     scored: 0,
     anomalies: 0,
@@ -126,8 +132,17 @@ export class DetectionPipeline {
     while (this.draining) await this.draining;
   }
 
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
   start(): void {
     const o = this.opts;
+    this.restored = this.exclusive(() => this.restoreAll()).catch((err: Error) =>
+      this.deps.logger.warn({ err: err.message }, 'detection: restoring checkpointed sensors failed'),
+    );
     const every = (ms: number, fn: () => Promise<unknown>) => {
       let running = false;
       const t = setInterval(() => {
@@ -152,6 +167,8 @@ export class DetectionPipeline {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.wake?.();
+    await this.restored;
     await this.flush();
     await this.checkpoint();
   }
@@ -186,11 +203,14 @@ export class DetectionPipeline {
         const batches = this.queue;
         this.queue = [];
         try {
-          await this.process(batches);
+          await this.exclusive(() => this.process(batches));
           this.failures = 0;
         } catch (err) {
           this.stats.errors++;
           this.failures++;
+          // The states of these sensors may have moved past anomalies that were not stored: forget
+          // them, so they are reloaded from their checkpoint and the readings replayed.
+          this.forget(batches);
           if (this.stopping) {
             // Not lost: these readings are stored, and newer than the checkpoint, so the next
             // start replays them from storage.
@@ -200,25 +220,79 @@ export class DetectionPipeline {
             );
             this.queue = [];
             this.queued = 0;
+            this.releaseWaiters();
             break;
           }
           this.deps.logger.warn({ err: (err as Error).message }, 'detection: scoring failed; retrying');
           // Put them back in front and retry later: committed readings are not skipped.
           this.queue = [...batches, ...this.queue];
-          await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** Math.min(this.failures, 8))));
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, Math.min(30_000, 200 * 2 ** Math.min(this.failures, 8)));
+            this.wake = () => {
+              clearTimeout(t);
+              r();
+            };
+          });
+          this.wake = undefined;
           continue;
         }
         let n = 0;
         for (const b of batches) n += b.ts.length;
         this.queued -= n;
-        if (this.queued <= this.opts.maxQueue / 2 && this.roomWaiters.length > 0) {
-          const waiters = this.roomWaiters;
-          this.roomWaiters = [];
-          for (const w of waiters) w();
-        }
+        if (this.queued <= this.opts.maxQueue / 2) this.releaseWaiters();
       }
     } finally {
       this.draining = undefined;
+    }
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private forget(batches: readonly Batch[]): void {
+    for (const b of batches) {
+      for (const id of b.sensorIds) {
+        const ctx = this.sensors.get(id);
+        if (!ctx) continue;
+        this.sensors.delete(id);
+        if (ctx.assetId) this.assets.delete(ctx.assetId);
+      }
+    }
+  }
+
+  /**
+   * After a start: every sensor with a checkpoint is loaded, and the readings stored after its
+   * checkpoint (acknowledged by a process that stopped before scoring them) are scored now, so
+   * they are not left waiting for the sensor's next reading and silent sensors are swept.
+   */
+  private async restoreAll(): Promise<void> {
+    const now = this.now();
+    const rows = await this.deps.db
+      .selectFrom('detection_state')
+      .select(['sensor_id', 'tenant_id'])
+      .execute();
+    const byTenant = new Map<string, string[]>();
+    for (const r of rows) {
+      if (this.sensors.has(r.sensor_id)) continue;
+      const list = byTenant.get(r.tenant_id) ?? [];
+      if (list.length === 0) byTenant.set(r.tenant_id, list);
+      list.push(r.sensor_id);
+    }
+    for (const [tenantId, ids] of byTenant) {
+      const events: DetectionEvent[] = [];
+      this.arrival = now;
+      await this.loadSensors(
+        tenantId,
+        new Map(ids.map((id) => [id, now + 1])),
+        new Set(),
+        events,
+        now,
+        this.generations.get(tenantId) ?? 0,
+      );
+      await this.publish(events);
     }
   }
 
@@ -280,9 +354,7 @@ export class DetectionPipeline {
       }
     }
     if (stale.size > 0) await this.loadSensors(tenantId, stale, staleAssets, events, now, generation);
-    for (const assetId of staleAssets) {
-      this.assets.set(assetId, await loadAsset(this.deps.db, tenantId, assetId, now, generation));
-    }
+    await this.loadAssets(tenantId, staleAssets, now, generation);
     // In timestamp order across the tenant's sensors (stable for equal times), so each sensor
     // sees its readings in order and asset rules see their sensors interleaved as they happened.
     if (sorted) {
@@ -323,11 +395,26 @@ export class DetectionPipeline {
         this.sensors.set(ctx.sensorId, ctx);
         if (ctx.assetId) staleAssets.add(ctx.assetId);
       }
+      // Assets before the replay, so replayed readings reach the asset rules too.
+      await this.loadAssets(tenantId, staleAssets, now, generation);
       for (const r of replays) {
         if (!r.emit) warm(r.ctx, r.ts, r.value);
         else for (let j = 0; j < r.ts.length; j++) this.score(r.ctx, r.ts[j]!, r.value[j]!, events, false);
       }
     }
+  }
+
+  private async loadAssets(
+    tenantId: string,
+    ids: Set<string>,
+    now: number,
+    generation: number,
+  ): Promise<void> {
+    for (const assetId of ids) {
+      const previous = this.assets.get(assetId);
+      this.assets.set(assetId, await loadAsset(this.deps.db, tenantId, assetId, now, generation, previous));
+    }
+    ids.clear();
   }
 
   /** Scores one reading of a loaded sensor, collecting what it produced. */
@@ -423,8 +510,13 @@ export class DetectionPipeline {
   }
 
   /** Gaps: sensors silent for k × their expected interval, judged on the wall clock. */
-  async sweep(now: number): Promise<void> {
+  sweep(now: number): Promise<void> {
+    return this.exclusive(() => this.sweepNow(now));
+  }
+
+  private async sweepNow(now: number): Promise<void> {
     const events: DetectionEvent[] = [];
+    const flagged: SensorContext[] = [];
     for (const ctx of this.sensors.values()) {
       const hb = ctx.detector.config.heartbeat;
       // Silence is judged on arrivals, not on the readings' timestamps: a gateway uploading
@@ -432,6 +524,7 @@ export class DetectionPipeline {
       const silentFor = now - ctx.lastArrival;
       if (!heartbeatDue(ctx.state, hb, ctx.state.f[F.lastTs]! + silentFor)) continue;
       ctx.dirty = true;
+      flagged.push(ctx);
       const expected = expectedInterval(ctx.state, hb);
       const last = ctx.state.f[F.lastTs]!;
       events.push({
@@ -450,7 +543,13 @@ export class DetectionPipeline {
         explanation: { lastReadingAt: last, expectedIntervalMs: expected, k: hb.k, silenceMs: silentFor },
       });
     }
-    await this.publish(events);
+    try {
+      await this.publish(events);
+    } catch (err) {
+      // Not stored: raise them again on the next sweep.
+      for (const ctx of flagged) ctx.state.f[F.gapActive] = 0;
+      throw err;
+    }
   }
 
   private async publish(events: readonly DetectionEvent[]): Promise<void> {
@@ -472,19 +571,34 @@ export class DetectionPipeline {
       explanation: JSON.stringify(e.explanation),
       created_at: createdAt,
     }));
+    const stored = new Set<string>();
+    const keep = (keys: readonly string[]) => {
+      for (const k of keys) stored.add(k);
+    };
     try {
-      await insertAnomalies(this.deps.db, rows);
+      keep(await insertAnomalies(this.deps.db, rows));
     } catch (err) {
-      // A sensor deleted meanwhile: store the others one by one.
+      // A sensor deleted meanwhile: store the others one by one (only that error is skipped).
       if (!isForeignKeyViolation(err)) throw err;
-      for (const row of rows) await insertAnomalies(this.deps.db, [row]).catch(() => undefined);
+      for (const row of rows) {
+        try {
+          keep(await insertAnomalies(this.deps.db, [row]));
+        } catch (e) {
+          if (!isForeignKeyViolation(e)) throw e;
+        }
+      }
     }
-    for (const e of events)
+    // Only what was stored now goes on: a replayed reading's anomaly stored before is not news.
+    const fresh = events.filter((e) =>
+      stored.has(anomalyKey(e.sensorId, e.ts, e.kind, e.detector, e.ruleId ?? '')),
+    );
+    for (const e of fresh)
       if (e.kind === 'point') this.stats.anomalies++;
       else this.stats.transitions++;
+    if (fresh.length === 0) return;
     for (const l of this.listeners) {
       try {
-        l(events);
+        l(fresh);
       } catch (err) {
         this.deps.logger.warn({ err: (err as Error).message }, 'detection: listener failed');
       }
@@ -492,7 +606,11 @@ export class DetectionPipeline {
   }
 
   /** Saves the state of every sensor scored since the last checkpoint. */
-  async checkpoint(): Promise<void> {
+  checkpoint(): Promise<void> {
+    return this.exclusive(() => this.checkpointNow());
+  }
+
+  private async checkpointNow(): Promise<void> {
     const dirty = [...this.sensors.values()].filter((c) => c.dirty);
     if (dirty.length === 0) return;
     for (const c of dirty) c.dirty = false;
@@ -512,7 +630,12 @@ export class DetectionPipeline {
         throw err;
       }
       for (const r of rows) {
-        await saveCheckpoints(this.deps.db, [r], now).catch(() => this.sensors.delete(r.sensorId));
+        try {
+          await saveCheckpoints(this.deps.db, [r], now);
+        } catch (e) {
+          if (!isForeignKeyViolation(e)) throw e;
+          this.sensors.delete(r.sensorId); // the sensor was deleted
+        }
       }
     }
     this.stats.checkpoints++;

@@ -33,6 +33,8 @@ export interface AssetContext {
   readonly state: AssetState;
   readonly loadedAt: number;
   readonly generation: number;
+  /** Rules, members and model: while it is unchanged, a reload keeps the state. */
+  readonly digest: string;
 }
 
 /** Readings to replay into a freshly loaded state: missed ones (emitting) or history (learning only). */
@@ -116,7 +118,7 @@ export async function loadContexts(
       docs.get(`sensor:${r.id}`)?.document,
     );
     const model = config.isolationForest.enabled ? toModel(models.get(`sensor:${r.id}`)) : null;
-    const detector = new SensorDetector(config, model);
+    const detector = new SensorDetector(config, model, false);
     const before = previous.get(r.id);
     const first = firstTs.get(r.id) ?? now;
     let state: SensorState | null = null;
@@ -219,6 +221,7 @@ export async function loadAsset(
   assetId: string,
   now: number,
   generation: number,
+  previous?: AssetContext,
 ): Promise<AssetContext> {
   const docs = await currentConfigs(db, tenantId, [{ scope: 'asset', targetId: assetId }]);
   const doc = docs.get(`asset:${assetId}`)?.document;
@@ -236,6 +239,9 @@ export async function loadAsset(
     : null;
   // A model trained on another set of sensors cannot score this one's vectors.
   const usable = model && model.forest.dims === keys.length ? model : null;
-  const detector = new AssetDetector(assetRules(doc), keys, usable, config.isolationForest.fireAt);
-  return { detector, state: detector.newState(), loadedAt: now, generation };
+  const rules = assetRules(doc);
+  const digest = JSON.stringify([rules, keys, usable?.id ?? null, config.isolationForest.fireAt]);
+  if (previous && previous.digest === digest) return { ...previous, loadedAt: now, generation };
+  const detector = new AssetDetector(rules, keys, usable, config.isolationForest.fireAt);
+  return { detector, state: detector.newState(), loadedAt: now, generation, digest };
 }

@@ -116,10 +116,20 @@ describe.each(DIALECTS)('model registry and retraining on %s', (dialect) => {
 
     const audit = await t.services.database.db
       .selectFrom('audit_log')
-      .select('action')
+      .select(['action', 'details'])
       .where('action', 'in', ['model.activate', 'model.rollback'])
+      .orderBy('seq')
       .execute();
-    expect(audit.map((a) => a.action).sort()).toEqual(['model.activate', 'model.activate', 'model.rollback']);
+    const how = audit.map(
+      (a) => `${a.action}:${(JSON.parse(a.details) as { trigger?: string }).trigger ?? 'api'}`,
+    );
+    // Activation by training is audited like an operator's switch or rollback.
+    expect(how.slice(0, 1)).toEqual(['model.activate:training']);
+    expect(how.filter((h) => !h.endsWith(':training'))).toEqual([
+      'model.activate:api',
+      'model.activate:api',
+      'model.rollback:api',
+    ]);
   });
 
   it('asset models are multivariate over the asset’s sensors', async () => {

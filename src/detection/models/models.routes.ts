@@ -269,6 +269,15 @@ export async function modelRoutes(base: FastifyInstance, opts: { services: Servi
           queries: services.telemetry.queries,
           seriesIds: services.telemetry.seriesIds,
           onActivated: (id) => services.detection?.invalidate(id),
+          audit: (trx, m) =>
+            recordAuditIn(services, trx, {
+              ...auditContext(request),
+              action: 'model.activate',
+              outcome: 'success',
+              targetType: 'model',
+              targetId: m.id,
+              details: { scope: m.scope, targetId: m.targetId, version: m.version, trigger: 'training' },
+            }),
         },
         {
           tenantId,
@@ -279,7 +288,9 @@ export async function modelRoutes(base: FastifyInstance, opts: { services: Servi
           ...(request.body.windowDays !== undefined ? { windowDays: request.body.windowDays } : {}),
         },
       );
-      const [run] = await listTrainingRuns(db, tenantId, { targetId: t.targetId, limit: 1 });
+      const run = (await listTrainingRuns(db, tenantId, { targetId: t.targetId, limit: 20 })).find(
+        (r) => r.id === result.runId,
+      );
       return reply
         .code(201)
         .send({ run: presentRun(run!), model: result.model ? presentModel(result.model) : null });

@@ -1,3 +1,4 @@
+import { recordAuditIn } from '../../audit/audit.service.js';
 import type { JobDefinition } from '../../jobs/job.js';
 import { listTenants } from '../../tenants/tenants.repository.js';
 import type { DetectorConfigDoc } from '../config/detector-config.schema.js';
@@ -36,7 +37,7 @@ async function targetsOf(
   const sensors = [...latest]
     .filter(([k]) => k.startsWith('sensor:'))
     .map(([k]) => k.slice('sensor:'.length));
-  if (types.length === 0 && sensors.length === 0) return out;
+  if (types.length === 0 && sensors.length === 0) return leastRecentlyTrainedFirst(db, tenantId, out);
   const candidates = await db
     .selectFrom('sensors')
     .select(['id', 'type_id'])
@@ -53,7 +54,23 @@ async function targetsOf(
     const cfg = effectiveConfig(latest.get(`sensor_type:${s.type_id}`), latest.get(`sensor:${s.id}`));
     if (cfg.isolationForest.enabled) out.push({ scope: 'sensor', targetId: s.id });
   }
-  return out;
+  return leastRecentlyTrainedFirst(db, tenantId, out);
+}
+
+/** Never-trained targets first, then the longest untrained: a run cut short at its cap starves nobody. */
+async function leastRecentlyTrainedFirst(
+  db: Parameters<typeof targetsOf>[0],
+  tenantId: string,
+  targets: { scope: ModelScope; targetId: string }[],
+): Promise<{ scope: ModelScope; targetId: string }[]> {
+  const runs = await db
+    .selectFrom('training_runs')
+    .select((eb) => ['target_id', eb.fn.max('started_at').as('last')])
+    .where('tenant_id', '=', tenantId)
+    .groupBy('target_id')
+    .execute();
+  const last = new Map(runs.map((r) => [r.target_id, Number(r.last)]));
+  return targets.sort((a, b) => (last.get(a.targetId) ?? -1) - (last.get(b.targetId) ?? -1));
 }
 
 /**
@@ -85,6 +102,21 @@ export function retrainJob(schedule: string): JobDefinition {
                 queries: services.telemetry.queries,
                 seriesIds: services.telemetry.seriesIds,
                 onActivated: (id) => services.detection?.invalidate(id),
+                audit: (trx, m) =>
+                  recordAuditIn(services, trx, {
+                    action: 'model.activate',
+                    outcome: 'success',
+                    actorType: 'system',
+                    tenantId: tenant.id,
+                    targetType: 'model',
+                    targetId: m.id,
+                    details: {
+                      scope: m.scope,
+                      targetId: m.targetId,
+                      version: m.version,
+                      trigger: 'schedule',
+                    },
+                  }),
               },
               {
                 tenantId: tenant.id,

@@ -20,6 +20,10 @@ export interface TrainingData {
 
 /** Most history one training run reads (rows). */
 export const MAX_TRAINING_ROWS = 200_000;
+/** Most sensors an asset model covers (its features; also bounds what one training run holds). */
+export const MAX_ASSET_MODEL_SENSORS = 32;
+
+export class TrainingInputError extends Error {}
 
 /**
  * A sensor's features over its recent history, computed exactly as the streaming detector
@@ -89,6 +93,11 @@ export async function assetTrainingData(
     .where('asset_id', '=', assetId)
     .orderBy('key')
     .execute();
+  if (members.length > MAX_ASSET_MODEL_SENSORS) {
+    throw new TrainingInputError(
+      `an asset model covers at most ${MAX_ASSET_MODEL_SENSORS} sensors (this asset has ${members.length})`,
+    );
+  }
   const keys = members.map((m) => m.key);
   const empty = {
     rows: new Float64Array(0),
@@ -105,15 +114,20 @@ export async function assetTrainingData(
   for (const m of members) {
     const s = series.get(m.id);
     if (s === undefined) return empty;
-    runs.push(await deps.queries.range(s, from, to));
+    const run = await deps.queries.range(s, from, to);
+    // Only the newest readings can reach the grid's rows: keep those, so memory stays bounded.
+    const keep = Math.max(0, run.ts.length - 2 * MAX_TRAINING_ROWS);
+    runs.push({ ts: run.ts.subarray(keep), value: run.value.subarray(keep) });
   }
   let step = 1000;
   for (const r of runs) {
     if (r.ts.length < 2) return empty;
-    const gaps = [];
-    for (let i = 1; i < r.ts.length; i++) gaps.push(r.ts[i]! - r.ts[i - 1]!);
-    gaps.sort((a, b) => a - b);
-    step = Math.max(step, gaps[gaps.length >> 1]!);
+    // The member's typical interval, from its newest (at most 10,000) gaps.
+    const n = Math.min(10_000, r.ts.length - 1);
+    const gaps = new Float64Array(n);
+    for (let i = 0; i < n; i++) gaps[i] = r.ts[r.ts.length - 1 - i]! - r.ts[r.ts.length - 2 - i]!;
+    gaps.sort();
+    step = Math.max(step, gaps[n >> 1]!);
   }
   const start = Math.max(...runs.map((r) => r.ts[0]!));
   const end = Math.min(to, Math.max(...runs.map((r) => r.ts[r.ts.length - 1]!)));

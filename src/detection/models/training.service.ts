@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../db/database.js';
+import type { Db, DbOrTrx } from '../../db/database.js';
+import { isUniqueViolation } from '../../registry/registry.util.js';
 import type { QueryService } from '../../telemetry/query/query.service.js';
 import type { SeriesIds } from '../../telemetry/storage/series-ids.js';
 import { currentConfigs } from '../config/detector-config.repository.js';
@@ -49,6 +50,8 @@ export interface TrainingDeps {
   readonly seriesIds: SeriesIds;
   /** Told when a target's active model changed (the pipeline reloads it). */
   readonly onActivated?: (tenantId: string) => void;
+  /** Records the activation in the audit log, in the activating transaction. */
+  readonly audit?: (trx: DbOrTrx, model: ModelVersion) => Promise<void>;
 }
 
 async function configFor(db: Db, req: TrainRequest): Promise<EffectiveConfig> {
@@ -160,6 +163,14 @@ export async function trainModel(deps: TrainingDeps, req: TrainRequest): Promise
     const better = active === null || candidate.quality >= active.quality;
     const now = Date.now();
     const model = await deps.db.transaction().execute(async (trx) => {
+      // Someone activated or trained another version meanwhile: this run compared against the
+      // wrong one, so it decides nothing.
+      const nowActive = (await activeModels(trx, req.tenantId, [req.targetId])).get(
+        `${req.scope}:${req.targetId}`,
+      );
+      if ((nowActive?.id ?? null) !== (current?.id ?? null)) {
+        throw new Error('the active version changed while this one was trained; train again');
+      }
       const m = await insertModel(trx, {
         id: randomUUID(),
         tenant_id: req.tenantId,
@@ -181,8 +192,11 @@ export async function trainModel(deps: TrainingDeps, req: TrainRequest): Promise
         created_at: now,
         activated_at: null,
       });
-      if (better) await activateModel(trx, m, req.tenantId, now);
-      return better ? { ...m, status: 'active' as const, activatedAt: now } : m;
+      if (!better) return m;
+      await activateModel(trx, m, req.tenantId, now);
+      const activated = { ...m, status: 'active' as const, activatedAt: now };
+      await deps.audit?.(trx, activated);
+      return activated;
     });
     if (better) deps.onActivated?.(req.tenantId);
     return await log(
@@ -196,6 +210,10 @@ export async function trainModel(deps: TrainingDeps, req: TrainRequest): Promise
       { metrics: { candidate, active } },
     );
   } catch (err) {
-    return log({ runId, outcome: 'failed', model: null, metrics: null, error: (err as Error).message });
+    const error = isUniqueViolation(err)
+      ? 'another training of this target stored the same version first; train again'
+      : (err as Error).message;
+
+    return log({ runId, outcome: 'failed', model: null, metrics: null, error });
   }
 }

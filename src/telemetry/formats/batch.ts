@@ -61,7 +61,9 @@ export class BatchBuilder {
   add(index: number, sensor: string, ts: number, value: number, quality = 0): void {
     if (this.n === this.ts.length) this.grow();
     this.sensor.push(sensor);
-    this.ts[this.n] = ts;
+    // Storage keeps whole milliseconds (BIGINT); a finer time (SenML seconds, a fractional epoch)
+    // is rounded to its millisecond.
+    this.ts[this.n] = Math.round(ts);
     this.value[this.n] = value;
     this.quality[this.n] = quality;
     this.index[this.n] = index;

@@ -174,6 +174,7 @@ export async function readSeriesRanges(
   db: DbOrTrx,
   wanted: ReadonlyMap<number, { from: number; to: number }>,
   cache?: LogCache,
+  attempt = 1,
 ): Promise<Map<number, SeriesRun>> {
   const out = new Map<number, SeriesRun>();
   if (wanted.size === 0) return out;
@@ -187,33 +188,65 @@ export async function readSeriesRanges(
   // the second read still finds them (reading in the other order could miss them).
   const log = await readLog(db, { from, to }, cache);
   const ids = [...wanted.keys()];
-  const chunks: ChunkRow[] = [];
+  // Which chunks overlap each series' own range, and how many readings they hold, before any
+  // chunk data is fetched: one series' long range does not widen the read for the others.
+  const keep: { seriesId: number; startTs: number; count: number }[] = [];
   for (let i = 0; i < ids.length; i += 500) {
-    const part = ids.slice(i, i + 500);
-    const rows =
-      part.length === 1
-        ? await readChunks(db, part[0]!, from, to)
-        : (
-            await db
-              .selectFrom('reading_chunks')
-              .select(['series_id', 'start_ts', 'end_ts', 'count', 'data'])
-              .where('series_id', 'in', part)
-              .where('start_ts', '<=', to)
-              .where('end_ts', '>=', from)
-              .orderBy('series_id')
-              .orderBy('start_ts')
-              .execute()
-          ).map(toChunkRow);
-    chunks.push(...rows);
+    const rows = await db
+      .selectFrom('reading_chunks')
+      .select(['series_id', 'start_ts', 'end_ts', 'count'])
+      .where('series_id', 'in', ids.slice(i, i + 500))
+      .where('start_ts', '<=', to)
+      .where('end_ts', '>=', from)
+      .execute();
+    for (const r of rows) {
+      const w = wanted.get(Number(r.series_id))!;
+      if (Number(r.start_ts) <= w.to && Number(r.end_ts) >= w.from)
+        keep.push({ seriesId: Number(r.series_id), startTs: Number(r.start_ts), count: Number(r.count) });
+    }
   }
   // Counted before decoding anything: one query never holds more than this in memory.
-  const stored = chunks.reduce((n, c) => n + c.count, 0);
+  const stored = keep.reduce((n, c) => n + c.count, 0);
   if (stored > MAX_RANGE_READINGS) {
     throw new AppError(
       'UNPROCESSABLE',
       `This range holds more than ${MAX_RANGE_READINGS} readings; ask for a shorter range (or a wider bucket)`,
       { fields: { limit: MAX_RANGE_READINGS } },
     );
+  }
+  const bySeries = new Map<number, number[]>();
+  for (const c of keep) {
+    const list = bySeries.get(c.seriesId) ?? [];
+    if (list.length === 0) bySeries.set(c.seriesId, list);
+    list.push(c.startTs);
+  }
+  const chunks: ChunkRow[] = [];
+  const groups = [...bySeries];
+  // A compaction between the two reads may have replaced a listed chunk (a backfill can move a
+  // chunk's start): then read again, rather than return a range with a hole.
+  let replaced = false;
+  for (let i = 0; i < groups.length; i += 100) {
+    const part = groups.slice(i, i + 100);
+    const rows = await db
+      .selectFrom('reading_chunks')
+      .select(['series_id', 'start_ts', 'end_ts', 'count', 'data'])
+      .where((eb) =>
+        eb.or(
+          part.map(([series, starts]) =>
+            eb.and([eb('series_id', '=', series), eb('start_ts', 'in', starts)]),
+          ),
+        ),
+      )
+      .orderBy('series_id')
+      .orderBy('start_ts')
+      .execute();
+    const expected = part.reduce((n, [, starts]) => n + starts.length, 0);
+    if (rows.length < expected) replaced = true;
+    chunks.push(...rows.map(toChunkRow));
+  }
+  if (replaced) {
+    if (attempt >= 3) throw new Error('reading chunks changed under three reads in a row');
+    return readSeriesRanges(db, wanted, cache, attempt + 1);
   }
   interface Acc {
     readonly from: number;

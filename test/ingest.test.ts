@@ -68,7 +68,9 @@ describe.each(DIALECTS)('ingestion on %s', (dialect) => {
       const t0 = slot();
       const res = await post(f.deviceA, { readings: [{ sensor: 'a/pressure', ts: t0 + 0.6, value: 1.5 }] });
       expect(res.statusCode, res.body).toBe(200);
-      expect(await readings(f.ids.pA, t0, t0 + MIN)).toEqual([{ ts: iso(t0 + 1), value: 1.5, quality: 'good' }]);
+      expect(await readings(f.ids.pA, t0, t0 + MIN)).toEqual([
+        { ts: iso(t0 + 1), value: 1.5, quality: 'good' },
+      ]);
     });
 
     it('SenML: base name, time and value resolve to the sensor key, time and value', async () => {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { AlarmService } from './alarms/alarms.service.js';
 import { AuditChain } from './audit/audit.chain.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { AccessTokens } from './auth/tokens.js';
@@ -49,6 +50,8 @@ export interface Services {
   readonly mqtt: MqttStatusBoard;
   /** Streaming detection of committed readings (undefined when DETECTION_ENABLED=false). */
   readonly detection: DetectionPipeline | undefined;
+  /** The alarm stage: detection events into deduplicated alarms and their lifecycle. */
+  readonly alarms: AlarmService;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -102,14 +105,17 @@ export function createServices(config: Config, logger: Logger): Services {
         },
       })
     : undefined;
+  const alarms = new AlarmService(database.db, logger.child({ component: 'alarms' }));
   if (detection) {
     telemetry.ingest.onStored = (tenantId, sensorIds, ts, value) =>
       detection.enqueue(tenantId, sensorIds, ts, value);
+    detection.onEvents((events) => void alarms.apply(events).catch(() => undefined));
   }
   return {
     config,
     logger,
     detection,
+    alarms,
     database,
     redis,
     identity,

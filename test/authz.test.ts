@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upsertAlarm } from '../src/alarms/alarms.repository.js';
 import { PERMISSIONS, ROLES, roleHas } from '../src/auth/permissions.js';
 import { insertModel } from '../src/detection/models/models.repository.js';
 import { createTestAppOn, type TestApp } from './helpers/app.js';
@@ -94,7 +95,33 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/sensors/:id/detectors/effective': () => sensorB(),
     '/api/v1/models/:id': () => modelB(),
     '/api/v1/models/:id/activate': () => modelB(),
+    '/api/v1/alarms/:id': () => alarmB(),
+    '/api/v1/alarms/:id/acknowledge': () => alarmB(),
+    '/api/v1/alarms/:id/resolve': () => alarmB(),
+    '/api/v1/alarms/:id/close': () => alarmB(),
+    '/api/v1/alarms/:id/comments': () => alarmB(),
   };
+  /** An open alarm of tenant B. */
+  async function alarmB(): Promise<string> {
+    const { id } = await upsertAlarm(
+      t.services.database.db,
+      {
+        tenantId: tenantB,
+        dedupKey: `sensor:x:${randomUUID()}`,
+        sensorId: null,
+        assetId: null,
+        detector: 'threshold',
+        ruleId: 'r',
+        severity: 'major',
+        title: 'B',
+        at: Date.now(),
+        value: 1,
+        details: {},
+      },
+      Date.now(),
+    );
+    return id;
+  }
   const typeB = () => createB('/api/v1/sensor-types', { key: `t-${randomUUID()}`, name: 'Level', unit: 'm' });
   const assetB = () => createB('/api/v1/assets', { key: `a-${randomUUID()}`, name: 'Pump', kind: 'pump' });
   /** A model version of tenant B, stored directly (training needs days of history). */
@@ -141,6 +168,10 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     'PUT /api/v1/sensor-types/:id/detectors': { ewma: { z: 5 } },
     'PUT /api/v1/assets/:id/detectors': { ewma: { z: 5 } },
     'PUT /api/v1/sensors/:id/detectors': { ewma: { z: 5 } },
+    'POST /api/v1/alarms/:id/acknowledge': {},
+    'POST /api/v1/alarms/:id/resolve': { comment: 'by A' },
+    'POST /api/v1/alarms/:id/close': {},
+    'POST /api/v1/alarms/:id/comments': { text: 'by A' },
   };
 
   it('has a factory for every id-taking route', () => {

@@ -31,6 +31,8 @@ export interface Database {
   anomalies: AnomaliesTable;
   models: ModelsTable;
   training_runs: TrainingRunsTable;
+  alarms: AlarmsTable;
+  alarm_events: AlarmEventsTable;
 }
 
 export interface SecurityEventsTable {
@@ -390,4 +392,47 @@ export interface TrainingRunsTable {
   started_at: number;
   finished_at: number;
   duration_ms: number;
+}
+
+export type AlarmStatus = 'open' | 'acknowledged' | 'resolved' | 'closed';
+
+/** An alarm: at most one open or acknowledged per tenant and dedup key (partial unique index). */
+export interface AlarmsTable {
+  id: string;
+  tenant_id: string;
+  dedup_key: string;
+  sensor_id: string | null;
+  asset_id: string | null;
+  detector: string;
+  rule_id: string | null;
+  severity: string;
+  status: AlarmStatus;
+  title: string;
+  occurrences: number;
+  raised_at: number;
+  last_seen_at: number;
+  last_value: number | null;
+  details: string;
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  resolved_by: string | null;
+  resolved_at: number | null;
+  resolution: string | null;
+  closed_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One entry of an alarm's history. */
+export interface AlarmEventsTable {
+  id: Generated<number>;
+  alarm_id: string;
+  kind: 'raised' | 'repeated' | 'acknowledged' | 'resolved' | 'closed' | 'comment';
+  from_status: AlarmStatus | null;
+  to_status: AlarmStatus | null;
+  actor_type: 'user' | 'api-key' | 'system';
+  actor_id: string | null;
+  comment: string | null;
+  details: string;
+  at: number;
 }

@@ -1,0 +1,260 @@
+import { randomUUID } from 'node:crypto';
+import { type Selectable, sql } from 'kysely';
+import type { DbOrTrx } from '../db/database.js';
+import type { AlarmEventsTable, AlarmStatus, AlarmsTable } from '../db/schema.js';
+
+const OPEN: AlarmStatus[] = ['open', 'acknowledged'];
+
+/** An alarm as services and routes see it. */
+export interface Alarm {
+  readonly id: string;
+  readonly dedupKey: string;
+  readonly sensorId: string | null;
+  readonly assetId: string | null;
+  readonly detector: string;
+  readonly ruleId: string | null;
+  readonly severity: string;
+  readonly status: AlarmStatus;
+  readonly title: string;
+  readonly occurrences: number;
+  readonly raisedAt: number;
+  readonly lastSeenAt: number;
+  readonly lastValue: number | null;
+  readonly details: Record<string, unknown>;
+  readonly acknowledgedBy: string | null;
+  readonly acknowledgedAt: number | null;
+  readonly resolvedBy: string | null;
+  readonly resolvedAt: number | null;
+  readonly resolution: string | null;
+  readonly closedAt: number | null;
+}
+
+export interface AlarmHistoryEntry {
+  readonly kind: AlarmEventsTable['kind'];
+  readonly fromStatus: AlarmStatus | null;
+  readonly toStatus: AlarmStatus | null;
+  readonly actorType: string;
+  readonly actorId: string | null;
+  readonly comment: string | null;
+  readonly details: Record<string, unknown>;
+  readonly at: number;
+}
+
+function toAlarm(r: Selectable<AlarmsTable>): Alarm {
+  const n = (x: number | string | null) => (x === null ? null : Number(x));
+  return {
+    id: r.id,
+    dedupKey: r.dedup_key,
+    sensorId: r.sensor_id,
+    assetId: r.asset_id,
+    detector: r.detector,
+    ruleId: r.rule_id,
+    severity: r.severity,
+    status: r.status,
+    title: r.title,
+    occurrences: Number(r.occurrences),
+    raisedAt: Number(r.raised_at),
+    lastSeenAt: Number(r.last_seen_at),
+    lastValue: n(r.last_value),
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    acknowledgedBy: r.acknowledged_by,
+    acknowledgedAt: n(r.acknowledged_at),
+    resolvedBy: r.resolved_by,
+    resolvedAt: n(r.resolved_at),
+    resolution: r.resolution,
+    closedAt: n(r.closed_at),
+  };
+}
+
+export interface RaiseInput {
+  readonly tenantId: string;
+  readonly dedupKey: string;
+  readonly sensorId: string | null;
+  readonly assetId: string | null;
+  readonly detector: string;
+  readonly ruleId: string | null;
+  readonly severity: string;
+  readonly title: string;
+  /** The reading's own time. */
+  readonly at: number;
+  readonly value: number | null;
+  readonly details: Record<string, unknown>;
+}
+
+/**
+ * Raises an alarm, or counts a repeat on the one already open for the key: a single atomic
+ * upsert against the partial unique index, so concurrent raisers never create two.
+ */
+export async function upsertAlarm(
+  db: DbOrTrx,
+  a: RaiseInput,
+  now: number,
+): Promise<{ id: string; created: boolean }> {
+  const row = await db
+    .insertInto('alarms')
+    .values({
+      id: randomUUID(),
+      tenant_id: a.tenantId,
+      dedup_key: a.dedupKey,
+      sensor_id: a.sensorId,
+      asset_id: a.assetId,
+      detector: a.detector,
+      rule_id: a.ruleId,
+      severity: a.severity,
+      status: 'open',
+      title: a.title,
+      occurrences: 1,
+      raised_at: a.at,
+      last_seen_at: a.at,
+      last_value: a.value,
+      details: JSON.stringify(a.details),
+      acknowledged_by: null,
+      acknowledged_at: null,
+      resolved_by: null,
+      resolved_at: null,
+      resolution: null,
+      closed_at: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc
+        .columns(['tenant_id', 'dedup_key'])
+        // Literally the partial index's predicate: SQLite matches the conflict target by its text.
+        .where(sql<boolean>`status in ('open', 'acknowledged')`)
+        .doUpdateSet({
+          occurrences: sql`alarms.occurrences + 1`,
+          // Backfilled repeats may come out of order: keep the earliest raise and the latest sighting.
+          raised_at: sql`case when excluded.raised_at < alarms.raised_at then excluded.raised_at else alarms.raised_at end`,
+          last_seen_at: sql`case when excluded.last_seen_at > alarms.last_seen_at then excluded.last_seen_at else alarms.last_seen_at end`,
+          last_value: sql`case when excluded.last_seen_at >= alarms.last_seen_at then excluded.last_value else alarms.last_value end`,
+          updated_at: now,
+        }),
+    )
+    .returning(['id', 'occurrences'])
+    .executeTakeFirstOrThrow();
+  return { id: row.id, created: Number(row.occurrences) === 1 };
+}
+
+/** The open (or acknowledged) alarm of a key, if any. */
+export async function findOpenByKey(
+  db: DbOrTrx,
+  tenantId: string,
+  dedupKey: string,
+): Promise<Alarm | undefined> {
+  const r = await db
+    .selectFrom('alarms')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('dedup_key', '=', dedupKey)
+    .where('status', 'in', OPEN)
+    .executeTakeFirst();
+  return r ? toAlarm(r) : undefined;
+}
+
+export async function findAlarm(db: DbOrTrx, tenantId: string, id: string): Promise<Alarm | undefined> {
+  const r = await db
+    .selectFrom('alarms')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return r ? toAlarm(r) : undefined;
+}
+
+/**
+ * Moves an alarm from one of `from` to `to`, only if it is still in one of them (a concurrent
+ * transition wins once); returns whether it moved.
+ */
+export async function transitionAlarm(
+  db: DbOrTrx,
+  tenantId: string,
+  id: string,
+  from: readonly AlarmStatus[],
+  set: Partial<
+    Pick<
+      AlarmsTable,
+      | 'status'
+      | 'acknowledged_by'
+      | 'acknowledged_at'
+      | 'resolved_by'
+      | 'resolved_at'
+      | 'resolution'
+      | 'closed_at'
+    >
+  >,
+  now: number,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('alarms')
+    .set({ ...set, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', 'in', [...from])
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function addAlarmEvent(
+  db: DbOrTrx,
+  e: Omit<Selectable<AlarmEventsTable>, 'id' | 'details'> & { details?: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .insertInto('alarm_events')
+    .values({ ...e, details: JSON.stringify(e.details ?? {}) })
+    .execute();
+}
+
+export async function alarmHistory(db: DbOrTrx, alarmId: string): Promise<AlarmHistoryEntry[]> {
+  const rows = await db
+    .selectFrom('alarm_events')
+    .selectAll()
+    .where('alarm_id', '=', alarmId)
+    .orderBy('id')
+    .limit(1000)
+    .execute();
+  return rows.map((r) => ({
+    kind: r.kind,
+    fromStatus: r.from_status,
+    toStatus: r.to_status,
+    actorType: r.actor_type,
+    actorId: r.actor_id,
+    comment: r.comment,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    at: Number(r.at),
+  }));
+}
+
+export interface AlarmQuery {
+  readonly tenantId: string;
+  readonly status?: AlarmStatus;
+  readonly severity?: string;
+  readonly sensorId?: string;
+  readonly assetId?: string;
+  readonly from?: number;
+  readonly to?: number;
+  readonly before?: { raisedAt: number; id: string };
+  readonly limit: number;
+}
+
+/** Newest raised first. */
+export async function listAlarms(db: DbOrTrx, q: AlarmQuery): Promise<Alarm[]> {
+  let query = db.selectFrom('alarms').selectAll().where('tenant_id', '=', q.tenantId);
+  if (q.status) query = query.where('status', '=', q.status);
+  if (q.severity) query = query.where('severity', '=', q.severity);
+  if (q.sensorId) query = query.where('sensor_id', '=', q.sensorId);
+  if (q.assetId) query = query.where('asset_id', '=', q.assetId);
+  if (q.from !== undefined) query = query.where('raised_at', '>=', q.from);
+  if (q.to !== undefined) query = query.where('raised_at', '<', q.to);
+  const b = q.before;
+  if (b) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('raised_at', '<', b.raisedAt),
+        eb.and([eb('raised_at', '=', b.raisedAt), eb('id', '<', b.id)]),
+      ]),
+    );
+  }
+  const rows = await query.orderBy('raised_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+  return rows.map(toAlarm);
+}

@@ -1,0 +1,222 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { auditContext, recordAudit } from '../audit/audit.service.js';
+import { Uuid } from '../auth/auth.schemas.js';
+import { AppError } from '../http/errors/catalogue.js';
+import { decodeCursor, encodeCursor } from '../http/pagination.js';
+import { Time, window } from '../http/time-query.js';
+import type { Services } from '../services.js';
+import {
+  type Alarm,
+  type AlarmHistoryEntry,
+  alarmHistory,
+  findAlarm,
+  listAlarms,
+} from './alarms.repository.js';
+import type { AlarmActor } from './alarms.service.js';
+
+const DAY = 86_400_000;
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+const Status = Type.Union([
+  Type.Literal('open'),
+  Type.Literal('acknowledged'),
+  Type.Literal('resolved'),
+  Type.Literal('closed'),
+]);
+
+const AlarmSchema = Type.Object({
+  id: Type.String(),
+  dedupKey: Type.String(),
+  sensorId: Type.Union([Type.String(), Type.Null()]),
+  assetId: Type.Union([Type.String(), Type.Null()]),
+  detector: Type.String(),
+  ruleId: Type.Union([Type.String(), Type.Null()]),
+  severity: Type.String(),
+  status: Type.String(),
+  title: Type.String(),
+  occurrences: Type.Integer(),
+  raisedAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+  lastValue: Type.Union([Type.Number(), Type.Null()]),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  acknowledgedBy: Type.Union([Type.String(), Type.Null()]),
+  acknowledgedAt: NullableTime,
+  resolvedBy: Type.Union([Type.String(), Type.Null()]),
+  resolvedAt: NullableTime,
+  resolution: Type.Union([Type.String(), Type.Null()]),
+  closedAt: NullableTime,
+});
+
+const HistorySchema = Type.Object({
+  kind: Type.String(),
+  fromStatus: Type.Union([Type.String(), Type.Null()]),
+  toStatus: Type.Union([Type.String(), Type.Null()]),
+  actorType: Type.String(),
+  actorId: Type.Union([Type.String(), Type.Null()]),
+  comment: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  at: Type.String({ format: 'date-time' }),
+});
+
+const present = (a: Alarm) => ({
+  ...a,
+  raisedAt: iso(a.raisedAt)!,
+  lastSeenAt: iso(a.lastSeenAt)!,
+  acknowledgedAt: iso(a.acknowledgedAt),
+  resolvedAt: iso(a.resolvedAt),
+  closedAt: iso(a.closedAt),
+});
+const presentHistory = (h: AlarmHistoryEntry) => ({ ...h, at: iso(h.at)! });
+
+function actorOf(request: FastifyRequest): AlarmActor {
+  const c = auditContext(request);
+  return { type: c.actorType === 'api-key' ? 'api-key' : 'user', id: c.actorId ?? null };
+}
+
+/** Alarms: list, one with its history, and the operator's lifecycle actions (each audited). */
+export async function alarmRoutes(base: FastifyInstance, opts: { services: Services }): Promise<void> {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { services } = opts;
+  const { db } = services.database;
+  const tags = ['alarms'];
+  const Params = Type.Object({ id: Uuid }, { additionalProperties: false });
+  const Comment = Type.String({ minLength: 1, maxLength: 2000 });
+
+  app.get(
+    '/alarms',
+    {
+      config: { auth: 'principal', permission: 'alarms:read' },
+      schema: {
+        tags,
+        summary: 'Alarms, newest raised first (default: raised in the last 30 days)',
+        querystring: Type.Object(
+          {
+            status: Type.Optional(Status),
+            severity: Type.Optional(Type.String({ maxLength: 20 })),
+            sensorId: Type.Optional(Uuid),
+            assetId: Type.Optional(Uuid),
+            from: Type.Optional(Time),
+            to: Type.Optional(Time),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+            cursor: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(AlarmSchema),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { from, to } = window(q, 30 * DAY);
+      const c = decodeCursor<string>(q.cursor, 'string');
+      const m = c === undefined ? null : /^(-?\d+):(.+)$/.exec(c);
+      if (q.cursor !== undefined && !m)
+        throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
+          errors: [{ pointer: '/query/cursor', detail: 'unknown cursor' }],
+        });
+      const limit = q.limit ?? 100;
+      const items = await listAlarms(db, {
+        tenantId: request.principal!.tenantId,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.severity ? { severity: q.severity } : {}),
+        ...(q.sensorId ? { sensorId: q.sensorId } : {}),
+        ...(q.assetId ? { assetId: q.assetId } : {}),
+        from,
+        to,
+        ...(m ? { before: { raisedAt: Number(m[1]), id: m[2]! } } : {}),
+        limit,
+      });
+      const last = items[items.length - 1];
+      return {
+        items: items.map(present),
+        nextCursor: items.length === limit && last ? encodeCursor(`${last.raisedAt}:${last.id}`) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/alarms/:id',
+    {
+      config: { auth: 'principal', permission: 'alarms:read' },
+      schema: {
+        tags,
+        params: Params,
+        response: { 200: Type.Object({ alarm: AlarmSchema, history: Type.Array(HistorySchema) }) },
+      },
+    },
+    async (request) => {
+      const alarm = await findAlarm(db, request.principal!.tenantId, request.params.id);
+      if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
+      return { alarm: present(alarm), history: (await alarmHistory(db, alarm.id)).map(presentHistory) };
+    },
+  );
+
+  const transition = (path: string, to: 'acknowledged' | 'resolved' | 'closed', needsComment: boolean) =>
+    app.post(
+      `/alarms/:id/${path}`,
+      {
+        config: { auth: 'principal', permission: to === 'closed' ? 'alarms:manage' : 'alarms:ack' },
+        schema: {
+          tags,
+          summary: `${path[0]!.toUpperCase()}${path.slice(1)} an alarm${needsComment ? ' (a comment is required)' : ''}`,
+          params: Params,
+          body: Type.Object(
+            { comment: needsComment ? Comment : Type.Optional(Comment) },
+            { additionalProperties: false },
+          ),
+          response: { 200: AlarmSchema },
+        },
+      },
+      async (request) => {
+        const tenantId = request.principal!.tenantId;
+        const body = request.body as { comment?: string };
+        const alarm = await services.alarms.transition(
+          tenantId,
+          request.params.id,
+          to,
+          actorOf(request),
+          body.comment ?? null,
+        );
+        await recordAudit(services, {
+          ...auditContext(request),
+          action: `alarm.${path}`,
+          outcome: 'success',
+          targetType: 'alarm',
+          targetId: alarm.id,
+          details: { dedupKey: alarm.dedupKey, severity: alarm.severity, comment: body.comment ?? null },
+        });
+        return present(alarm);
+      },
+    );
+  transition('acknowledge', 'acknowledged', false);
+  transition('resolve', 'resolved', true);
+  transition('close', 'closed', false);
+
+  app.post(
+    '/alarms/:id/comments',
+    {
+      config: { auth: 'principal', permission: 'alarms:ack' },
+      schema: {
+        tags,
+        params: Params,
+        body: Type.Object({ text: Comment }, { additionalProperties: false }),
+      },
+    },
+    async (request, reply) => {
+      await services.alarms.comment(
+        request.principal!.tenantId,
+        request.params.id,
+        actorOf(request),
+        request.body.text,
+      );
+      return reply.code(201).send();
+    },
+  );
+}

@@ -1,0 +1,204 @@
+import type { Logger } from 'pino';
+import type { Db, DbOrTrx } from '../db/database.js';
+import type { AlarmStatus } from '../db/schema.js';
+import type { DetectionEvent } from '../detection/pipeline/detection-event.js';
+import { AppError } from '../http/errors/catalogue.js';
+import {
+  type Alarm,
+  addAlarmEvent,
+  findAlarm,
+  findOpenByKey,
+  type RaiseInput,
+  transitionAlarm,
+  upsertAlarm,
+} from './alarms.repository.js';
+
+/** Who acts on an alarm. */
+export interface AlarmActor {
+  readonly type: 'user' | 'api-key' | 'system';
+  readonly id: string | null;
+}
+
+const TITLES: Record<string, string> = {
+  threshold: 'Rule',
+  'asset-rule': 'Asset rule',
+  heartbeat: 'No data',
+  flatline: 'Stuck value',
+};
+
+/**
+ * What an anomaly event means as an alarm: its dedup key (tenant + sensor or asset + rule), and
+ * whether it raises, repeats or clears one. Point anomalies of a sensor share one alarm
+ * ("anomalous readings"), whichever detector found them; each rule, gap and stuck value has its own.
+ */
+export function alarmOf(e: DetectionEvent): RaiseInput & { clears: boolean } {
+  const asset = e.detector === 'asset-rule';
+  const subject = asset ? `asset:${e.assetId}` : `sensor:${e.sensorId}`;
+  const rule = e.kind === 'point' ? 'anomaly' : `${e.detector}${e.ruleId ? `:${e.ruleId}` : ''}`;
+  const title =
+    e.kind === 'point'
+      ? 'Anomalous readings'
+      : `${TITLES[e.detector] ?? e.detector}${e.ruleId ? ` ${e.ruleId}` : ''}`;
+  return {
+    tenantId: e.tenantId,
+    dedupKey: `${subject}:${rule}`,
+    sensorId: asset ? null : e.sensorId,
+    assetId: e.assetId,
+    detector: e.kind === 'point' ? 'anomaly' : e.detector,
+    ruleId: e.ruleId,
+    severity: e.severity ?? (e.kind === 'point' ? 'minor' : 'warning'),
+    title,
+    at: e.ts,
+    value: Number.isFinite(e.value) ? e.value : null,
+    details: { detectors: e.detectors, score: e.score, explanation: e.explanation },
+    clears: e.kind === 'cleared',
+  };
+}
+
+/**
+ * The alarm stage: turns detection events into alarms (atomic dedup; raised on the reading's own
+ * time, so backfilled data raises the right alarms at the right times) and carries each alarm
+ * through open → acknowledged → resolved → closed with its history.
+ */
+export class AlarmService {
+  private chain: Promise<unknown> = Promise.resolve();
+  readonly stats = { raised: 0, repeated: 0, cleared: 0, failures: 0 };
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: Logger,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Applies detection events in order (one batch at a time); resolves once they are stored. */
+  apply(events: readonly DetectionEvent[]): Promise<void> {
+    const run = this.chain.then(() => this.applyNow(events));
+    this.chain = run.catch((err: Error) => {
+      this.stats.failures++;
+      this.logger.warn(
+        { err: err.message, events: events.length },
+        'alarms: applying detection events failed',
+      );
+    });
+    return run;
+  }
+
+  /** Waits for every batch handed over so far (tests, shutdown). */
+  async settle(): Promise<void> {
+    await this.chain;
+  }
+
+  private async applyNow(events: readonly DetectionEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const now = this.clock();
+    await this.db.transaction().execute(async (trx) => {
+      for (const e of events) await this.applyOne(trx, e, now);
+    });
+  }
+
+  private async applyOne(trx: DbOrTrx, e: DetectionEvent, now: number): Promise<void> {
+    const a = alarmOf(e);
+    const system = { actor_type: 'system' as const, actor_id: null, comment: null };
+    if (a.clears) {
+      const open = await findOpenByKey(trx, a.tenantId, a.dedupKey);
+      if (!open) return;
+      const moved = await transitionAlarm(
+        trx,
+        a.tenantId,
+        open.id,
+        ['open', 'acknowledged'],
+        {
+          status: 'resolved',
+          resolved_at: a.at,
+          resolved_by: null,
+          resolution: 'cleared',
+        },
+        now,
+      );
+      if (!moved) return;
+      this.stats.cleared++;
+      await addAlarmEvent(trx, {
+        ...system,
+        alarm_id: open.id,
+        kind: 'resolved',
+        from_status: open.status,
+        to_status: 'resolved',
+        details: { reason: 'condition cleared', at: a.at, explanation: e.explanation },
+        at: now,
+      });
+      return;
+    }
+    const { id, created } = await upsertAlarm(trx, a, now);
+    if (created) this.stats.raised++;
+    else this.stats.repeated++;
+    await addAlarmEvent(trx, {
+      ...system,
+      alarm_id: id,
+      kind: created ? 'raised' : 'repeated',
+      from_status: created ? null : 'open',
+      to_status: created ? 'open' : null,
+      details: { at: a.at, value: a.value, score: e.score },
+      at: now,
+    });
+  }
+
+  /** A person's transition; 409 when the alarm is not in a state it can leave that way. */
+  async transition(
+    tenantId: string,
+    id: string,
+    to: Extract<AlarmStatus, 'acknowledged' | 'resolved' | 'closed'>,
+    actor: AlarmActor,
+    comment: string | null,
+  ): Promise<Alarm> {
+    const now = this.clock();
+    const from: Record<typeof to, AlarmStatus[]> = {
+      acknowledged: ['open'],
+      resolved: ['open', 'acknowledged'],
+      closed: ['resolved'],
+    };
+    return this.db.transaction().execute(async (trx) => {
+      const alarm = await findAlarm(trx, tenantId, id);
+      if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
+      const set =
+        to === 'acknowledged'
+          ? { status: to, acknowledged_by: actor.id, acknowledged_at: now }
+          : to === 'resolved'
+            ? { status: to, resolved_by: actor.id, resolved_at: now, resolution: 'manual' }
+            : { status: to, closed_at: now };
+      const moved = await transitionAlarm(trx, tenantId, id, from[to], set, now);
+      if (!moved) {
+        throw new AppError('CONFLICT', `The alarm is ${alarm.status}; it cannot be ${to} from there`, {
+          fields: { alarmStatus: alarm.status, allowedFrom: from[to] },
+        });
+      }
+      await addAlarmEvent(trx, {
+        alarm_id: id,
+        kind: to,
+        from_status: alarm.status,
+        to_status: to,
+        actor_type: actor.type,
+        actor_id: actor.id,
+        comment,
+        details: {},
+        at: now,
+      });
+      return (await findAlarm(trx, tenantId, id))!;
+    });
+  }
+
+  async comment(tenantId: string, id: string, actor: AlarmActor, text: string): Promise<void> {
+    const alarm = await findAlarm(this.db, tenantId, id);
+    if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
+    await addAlarmEvent(this.db, {
+      alarm_id: id,
+      kind: 'comment',
+      from_status: null,
+      to_status: null,
+      actor_type: actor.type,
+      actor_id: actor.id,
+      comment: text,
+      details: {},
+      at: this.clock(),
+    });
+  }
+}

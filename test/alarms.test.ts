@@ -1,0 +1,172 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { upsertAlarm } from '../src/alarms/alarms.repository.js';
+import { closeServices, createServices } from '../src/services.js';
+import { createTestAppOn, type TestApp } from './helpers/app.js';
+import { DIALECTS } from './helpers/databases.js';
+import { seedTelemetry, type TelemetryFixture } from './helpers/telemetry.js';
+
+const MIN = 60_000;
+
+interface AlarmItem {
+  id: string;
+  dedupKey: string;
+  status: string;
+  severity: string;
+  title: string;
+  occurrences: number;
+  raisedAt: string;
+  resolution: string | null;
+}
+
+describe.each(DIALECTS)('alarms on %s', (dialect) => {
+  let t: TestApp;
+  let f: TelemetryFixture;
+  let next = Math.floor((Date.now() - 3 * 86_400_000) / 3_600_000) * 3_600_000;
+  const slot = () => {
+    const s = next;
+    next -= 6 * 3_600_000;
+    return s;
+  };
+
+  beforeAll(async () => {
+    t = await createTestAppOn(dialect);
+    f = await seedTelemetry(t);
+  });
+  afterAll(async () => t?.close());
+
+  const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
+    t.app.inject({ method, url: `/api/v1${url}`, headers: f.admin.auth, ...(payload ? { payload } : {}) });
+  const ingest = async (readings: { sensor: string; ts: number; value: number }[]) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: f.apiKey,
+      payload: { readings },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    await t.services.detection!.flush();
+    await t.services.alarms.settle();
+  };
+  const alarms = async (query: string): Promise<AlarmItem[]> => {
+    const res = await call('GET', `/alarms?from=0&${query}`);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json().items;
+  };
+  const series = (sensor: string, t0: number, values: number[]) =>
+    values.map((value, i) => ({ sensor, ts: t0 + i * MIN, value }));
+
+  it('a rule raises one alarm on the reading’s own time, repeats count, the clear resolves it', async () => {
+    expect(
+      (
+        await call('PUT', `/sensors/${f.ids.pB}/detectors`, {
+          rules: [{ id: 'low-pressure', when: 'below', value: 2, clear: 2.3, severity: 'major' }],
+        })
+      ).statusCode,
+    ).toBe(200);
+    const t0 = slot(); // days back: a backfill
+    await ingest(series('b/pressure', t0, [...Array(30).fill(3), 1.8, 1.7, 2.4, 1.9, 2.5]));
+    const list = await alarms(`sensorId=${f.ids.pB}`);
+    const rule = list.filter((a) => a.dedupKey === `sensor:${f.ids.pB}:threshold:low-pressure`);
+    // Raised at 30 min, cleared at 32; raised again at 33, cleared at 34: two alarms, both resolved.
+    expect(rule.map((a) => [a.status, a.resolution, Date.parse(a.raisedAt) - t0])).toEqual([
+      ['resolved', 'cleared', 33 * MIN],
+      ['resolved', 'cleared', 30 * MIN],
+    ]);
+    expect(rule[0]).toMatchObject({ severity: 'major', title: 'Rule low-pressure', occurrences: 1 });
+    const one = await call('GET', `/alarms/${rule[1]!.id}`);
+    expect(one.json().history.map((h: { kind: string }) => h.kind)).toEqual(['raised', 'resolved']);
+  });
+
+  it('point anomalies of a sensor share one open alarm whose occurrences count', async () => {
+    const t0 = slot();
+    const values = Array.from({ length: 120 }, (_, i) => 5 + 0.05 * Math.sin(i / 3));
+    values[80] = 12;
+    values[110] = -3;
+    await ingest(series('a/flow', t0, values));
+    const open = (await alarms(`sensorId=${f.ids.fA}&status=open`)).filter(
+      (a) => a.title === 'Anomalous readings',
+    );
+    expect(open).toHaveLength(1);
+    expect(open[0]!.occurrences).toBeGreaterThanOrEqual(2);
+    expect(Date.parse(open[0]!.raisedAt)).toBe(t0 + 80 * MIN);
+  });
+
+  it('concurrent raisers of one key, in one process and in two, make one alarm', async () => {
+    const input = (i: number) => ({
+      tenantId: f.tenantId,
+      dedupKey: `sensor:${f.ids.pA}:race`,
+      sensorId: f.ids.pA,
+      assetId: null,
+      detector: 'threshold',
+      ruleId: 'race',
+      severity: 'major',
+      title: 'Race',
+      at: 1_700_000_000_000 + i,
+      value: i,
+      details: {},
+    });
+    const other = createServices(t.config, pino({ level: 'silent' }));
+    try {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          upsertAlarm(i % 2 === 0 ? t.services.database.db : other.database.db, input(i), Date.now()),
+        ),
+      );
+    } finally {
+      await closeServices(other);
+    }
+    const rows = await t.services.database.db
+      .selectFrom('alarms')
+      .select(['occurrences', 'raised_at', 'last_seen_at', 'status'])
+      .where('dedup_key', '=', `sensor:${f.ids.pA}:race`)
+      .execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'open' });
+    expect(Number(rows[0]!.occurrences)).toBe(40);
+    expect(Number(rows[0]!.raised_at)).toBe(1_700_000_000_000);
+    expect(Number(rows[0]!.last_seen_at)).toBe(1_700_000_000_039);
+  });
+
+  it('lifecycle: acknowledge, resolve with a comment, close; wrong moves are 409; all in the history and audit', async () => {
+    const [race] = await alarms(`sensorId=${f.ids.pA}&status=open`);
+    expect(race).toBeDefined();
+    const id = race!.id;
+    const ack = await call('POST', `/alarms/${id}/acknowledge`, {});
+    expect(ack.statusCode, ack.body).toBe(200);
+    expect(ack.json()).toMatchObject({ status: 'acknowledged', acknowledgedBy: expect.any(String) });
+    const again = await call('POST', `/alarms/${id}/acknowledge`, {});
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: 'CONFLICT', status: 409 });
+    expect((await call('POST', `/alarms/${id}/close`, {})).statusCode).toBe(409);
+    expect((await call('POST', `/alarms/${id}/resolve`, {})).statusCode).toBe(400);
+    expect((await call('POST', `/alarms/${id}/comments`, { text: 'crew on site' })).statusCode).toBe(201);
+    const resolved = await call('POST', `/alarms/${id}/resolve`, { comment: 'valve replaced' });
+    expect(resolved.json()).toMatchObject({ status: 'resolved', resolution: 'manual' });
+    const closed = await call('POST', `/alarms/${id}/close`, {});
+    expect(closed.json()).toMatchObject({ status: 'closed' });
+    const detail = (await call('GET', `/alarms/${id}`)).json();
+    expect(detail.history.map((h: { kind: string }) => h.kind).slice(-4)).toEqual([
+      'acknowledged',
+      'comment',
+      'resolved',
+      'closed',
+    ]);
+    expect(detail.history.find((h: { kind: string }) => h.kind === 'resolved').comment).toBe(
+      'valve replaced',
+    );
+    const audit = await t.services.database.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('target_id', '=', id)
+      .orderBy('seq')
+      .execute();
+    expect(audit.map((a) => a.action)).toEqual(['alarm.acknowledge', 'alarm.resolve', 'alarm.close']);
+    // A viewer may read but not act; a device may do neither.
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/alarms', headers: f.deviceA })).statusCode,
+    ).toBe(403);
+    expect((await call('GET', '/alarms/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
+    expect((await call('GET', '/alarms?cursor=zz')).statusCode).toBe(400);
+  });
+});

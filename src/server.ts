@@ -81,6 +81,7 @@ export async function startServer(
   await scheduler?.start();
   services.telemetry.startCompactor();
   services.detection?.start();
+  services.alarms.start();
   // The embedded MQTT broker, unless an external one is configured (or MQTT is off).
   let broker: EmbeddedBroker | undefined;
   let gateway: ExternalGateway | undefined;

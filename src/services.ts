@@ -148,6 +148,9 @@ export async function closeServices(services: Services): Promise<void> {
   await services.detection
     ?.stop()
     .catch((err: Error) => services.logger.warn({ err: err.message }, 'detection: final checkpoint failed'));
+  // Then the alarms of what was just scored.
+  services.alarms.stop();
+  await services.alarms.settle();
   await services.telemetry.close();
   await Promise.allSettled([services.database.destroy(), services.redis?.quit()]);
   services.redis?.disconnect();

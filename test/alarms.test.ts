@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertAlarm } from '../src/alarms/alarms.repository.js';
+import { AlarmService } from '../src/alarms/alarms.service.js';
 import { closeServices, createServices } from '../src/services.js';
 import { createTestAppOn, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/databases.js';
@@ -128,6 +129,71 @@ describe.each(DIALECTS)('alarms on %s', (dialect) => {
     expect(Number(rows[0]!.last_seen_at)).toBe(1_700_000_000_039);
   });
 
+  it('a condition that keeps coming back becomes one flapping alarm (not an alarm per cycle) and settles', async () => {
+    expect(
+      (
+        await call('PUT', `/sensors/${f.ids.fA}/detectors`, {
+          rules: [{ id: 'low-flow', when: 'below', value: 2, severity: 'minor' }],
+        })
+      ).statusCode,
+    ).toBe(200);
+    const t0 = slot();
+    // Warm and steady, then 8 cycles below/above the limit a minute apart.
+    const values = [...Array(30).fill(5), ...Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? 1 : 5))];
+    await ingest(series('a/flow', t0, values));
+    const key = `sensor:${f.ids.fA}:threshold:low-flow`;
+    const rule = (await alarms(`sensorId=${f.ids.fA}`)).filter((a) => a.dedupKey === key) as (AlarmItem & {
+      flapping: boolean;
+    })[];
+    // The first four cycles raise and resolve their own alarms; from the fifth raise within the
+    // hour the alarm stays open, flapping, and later cycles count on it.
+    expect(rule.map((a) => [a.status, a.flapping])).toEqual([
+      ['open', true],
+      ['resolved', false],
+      ['resolved', false],
+      ['resolved', false],
+      ['resolved', false],
+    ]);
+    expect(rule[0]!.occurrences).toBe(4);
+    const history = (await call('GET', `/alarms/${rule[0]!.id}`)).json().history as { kind: string }[];
+    expect(history.filter((h) => h.kind === 'flapping')).toHaveLength(1);
+    // Nothing settles while it was raised within the hour; an hour of quiet resolves it.
+    const lastRaise = t0 + (30 + 14) * MIN;
+    expect(await t.services.alarms.settleFlapping(lastRaise + 30 * MIN)).toBe(0);
+    expect(await t.services.alarms.settleFlapping(lastRaise + 61 * MIN)).toBe(1);
+    const settled = (await call('GET', `/alarms/${rule[0]!.id}`)).json().alarm;
+    expect(settled).toMatchObject({ status: 'resolved', resolution: 'settled', flapping: false });
+  });
+
+  it('shelving silences an alarm for a while; it unshelves itself (fake clock) or on request', async () => {
+    const [open] = await alarms(`sensorId=${f.ids.pA}&status=open`);
+    expect(open).toBeDefined();
+    const shelved = await call('POST', `/alarms/${open!.id}/shelve`, {
+      minutes: 30,
+      comment: 'known, crew on the way',
+    });
+    expect(shelved.statusCode, shelved.body).toBe(200);
+    expect(shelved.json()).toMatchObject({ shelved: true, shelvedBy: expect.any(String) });
+    expect(Date.parse(shelved.json().shelvedUntil) - Date.now()).toBeGreaterThan(29 * MIN);
+    expect((await call('POST', `/alarms/${open!.id}/unshelve`)).json()).toMatchObject({
+      shelved: false,
+      shelvedUntil: null,
+    });
+    expect((await call('POST', `/alarms/${open!.id}/shelve`, { minutes: 0 })).statusCode).toBe(400);
+    // Shelved two hours ago for an hour: no longer shelved.
+    const past = new AlarmService(
+      t.services.database.db,
+      pino({ level: 'silent' }),
+      () => Date.now() - 2 * 3_600_000,
+    );
+    await past.shelve(f.tenantId, open!.id, { type: 'system', id: null }, 60, null);
+    const now = (await call('GET', `/alarms/${open!.id}`)).json();
+    expect(now.alarm.shelved).toBe(false);
+    expect(now.history.map((h: { kind: string }) => h.kind)).toEqual(
+      expect.arrayContaining(['shelved', 'unshelved']),
+    );
+  });
+
   it('lifecycle: acknowledge, resolve with a comment, close; wrong moves are 409; all in the history and audit', async () => {
     const [race] = await alarms(`sensorId=${f.ids.pA}&status=open`);
     expect(race).toBeDefined();
@@ -145,6 +211,7 @@ describe.each(DIALECTS)('alarms on %s', (dialect) => {
     expect(resolved.json()).toMatchObject({ status: 'resolved', resolution: 'manual' });
     const closed = await call('POST', `/alarms/${id}/close`, {});
     expect(closed.json()).toMatchObject({ status: 'closed' });
+    expect((await call('POST', `/alarms/${id}/shelve`, { minutes: 5 })).statusCode).toBe(409);
     const detail = (await call('GET', `/alarms/${id}`)).json();
     expect(detail.history.map((h: { kind: string }) => h.kind).slice(-4)).toEqual([
       'acknowledged',
@@ -161,7 +228,13 @@ describe.each(DIALECTS)('alarms on %s', (dialect) => {
       .where('target_id', '=', id)
       .orderBy('seq')
       .execute();
-    expect(audit.map((a) => a.action)).toEqual(['alarm.acknowledge', 'alarm.resolve', 'alarm.close']);
+    expect(audit.map((a) => a.action)).toEqual([
+      'alarm.shelve',
+      'alarm.unshelve',
+      'alarm.acknowledge',
+      'alarm.resolve',
+      'alarm.close',
+    ]);
     // A viewer may read but not act; a device may do neither.
     expect(
       (await t.app.inject({ method: 'GET', url: '/api/v1/alarms', headers: f.deviceA })).statusCode,

@@ -100,6 +100,8 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/alarms/:id/resolve': () => alarmB(),
     '/api/v1/alarms/:id/close': () => alarmB(),
     '/api/v1/alarms/:id/comments': () => alarmB(),
+    '/api/v1/alarms/:id/shelve': () => alarmB(),
+    '/api/v1/alarms/:id/unshelve': () => alarmB(),
   };
   /** An open alarm of tenant B. */
   async function alarmB(): Promise<string> {
@@ -172,6 +174,7 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     'POST /api/v1/alarms/:id/resolve': { comment: 'by A' },
     'POST /api/v1/alarms/:id/close': {},
     'POST /api/v1/alarms/:id/comments': { text: 'by A' },
+    'POST /api/v1/alarms/:id/shelve': { minutes: 5 },
   };
 
   it('has a factory for every id-taking route', () => {

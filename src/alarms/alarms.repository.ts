@@ -27,6 +27,10 @@ export interface Alarm {
   readonly resolvedAt: number | null;
   readonly resolution: string | null;
   readonly closedAt: number | null;
+  /** Silenced until then (null: not shelved). */
+  readonly shelvedUntil: number | null;
+  readonly shelvedBy: string | null;
+  readonly flapping: boolean;
 }
 
 export interface AlarmHistoryEntry {
@@ -63,6 +67,9 @@ function toAlarm(r: Selectable<AlarmsTable>): Alarm {
     resolvedAt: n(r.resolved_at),
     resolution: r.resolution,
     closedAt: n(r.closed_at),
+    shelvedUntil: n(r.shelved_until),
+    shelvedBy: r.shelved_by,
+    flapping: Number(r.flapping) === 1,
   };
 }
 
@@ -114,6 +121,8 @@ export async function upsertAlarm(
       resolved_at: null,
       resolution: null,
       closed_at: null,
+      shelved_until: null,
+      shelved_by: null,
       created_at: now,
       updated_at: now,
     })
@@ -181,6 +190,8 @@ export async function transitionAlarm(
       | 'resolved_at'
       | 'resolution'
       | 'closed_at'
+      | 'shelved_until'
+      | 'shelved_by'
     >
   >,
   now: number,
@@ -197,7 +208,10 @@ export async function transitionAlarm(
 
 export async function addAlarmEvent(
   db: DbOrTrx,
-  e: Omit<Selectable<AlarmEventsTable>, 'id' | 'details'> & { details?: Record<string, unknown> },
+  e: Omit<Selectable<AlarmEventsTable>, 'id' | 'details' | 'reading_at'> & {
+    details?: Record<string, unknown>;
+    reading_at?: number | null;
+  },
 ): Promise<void> {
   await db
     .insertInto('alarm_events')
@@ -257,4 +271,33 @@ export async function listAlarms(db: DbOrTrx, q: AlarmQuery): Promise<Alarm[]> {
   }
   const rows = await query.orderBy('raised_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
   return rows.map(toAlarm);
+}
+
+/** Raises and repeats of a key whose readings fall in [from, to] (flap counting). */
+export async function countRaises(
+  db: DbOrTrx,
+  tenantId: string,
+  dedupKey: string,
+  from: number,
+  to: number,
+): Promise<number> {
+  const r = await db
+    .selectFrom('alarm_events')
+    .innerJoin('alarms', 'alarms.id', 'alarm_events.alarm_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('alarms.tenant_id', '=', tenantId)
+    .where('alarms.dedup_key', '=', dedupKey)
+    .where('alarm_events.kind', 'in', ['raised', 'repeated'])
+    .where('alarm_events.reading_at', '>=', from)
+    .where('alarm_events.reading_at', '<=', to)
+    .executeTakeFirst();
+  return Number(r?.n ?? 0);
+}
+
+export async function setFlapping(db: DbOrTrx, id: string, flapping: boolean, now: number): Promise<void> {
+  await db
+    .updateTable('alarms')
+    .set({ flapping: flapping ? 1 : 0, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }

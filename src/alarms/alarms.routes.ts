@@ -47,6 +47,12 @@ const AlarmSchema = Type.Object({
   resolvedAt: NullableTime,
   resolution: Type.Union([Type.String(), Type.Null()]),
   closedAt: NullableTime,
+  /** Silenced now (until `shelvedUntil`). */
+  shelved: Type.Boolean(),
+  shelvedUntil: NullableTime,
+  shelvedBy: Type.Union([Type.String(), Type.Null()]),
+  /** Raised and cleared too often lately: kept open as one alarm until it settles. */
+  flapping: Type.Boolean(),
 });
 
 const HistorySchema = Type.Object({
@@ -67,6 +73,8 @@ const present = (a: Alarm) => ({
   acknowledgedAt: iso(a.acknowledgedAt),
   resolvedAt: iso(a.resolvedAt),
   closedAt: iso(a.closedAt),
+  shelved: a.shelvedUntil !== null && a.shelvedUntil > Date.now(),
+  shelvedUntil: iso(a.shelvedUntil),
 });
 const presentHistory = (h: AlarmHistoryEntry) => ({ ...h, at: iso(h.at)! });
 
@@ -198,6 +206,67 @@ export async function alarmRoutes(base: FastifyInstance, opts: { services: Servi
   transition('acknowledge', 'acknowledged', false);
   transition('resolve', 'resolved', true);
   transition('close', 'closed', false);
+
+  app.post(
+    '/alarms/:id/shelve',
+    {
+      config: { auth: 'principal', permission: 'alarms:ack' },
+      schema: {
+        tags,
+        summary: 'Silence an open or acknowledged alarm for a while (it unshelves itself afterwards)',
+        params: Params,
+        body: Type.Object(
+          { minutes: Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 }), comment: Type.Optional(Comment) },
+          { additionalProperties: false },
+        ),
+        response: { 200: AlarmSchema },
+      },
+    },
+    async (request) => {
+      const { minutes, comment } = request.body;
+      const alarm = await services.alarms.shelve(
+        request.principal!.tenantId,
+        request.params.id,
+        actorOf(request),
+        minutes,
+        comment ?? null,
+      );
+      await recordAudit(services, {
+        ...auditContext(request),
+        action: 'alarm.shelve',
+        outcome: 'success',
+        targetType: 'alarm',
+        targetId: alarm.id,
+        details: { minutes, comment: comment ?? null },
+      });
+      return present(alarm);
+    },
+  );
+
+  app.post(
+    '/alarms/:id/unshelve',
+    {
+      config: { auth: 'principal', permission: 'alarms:ack' },
+      schema: { tags, params: Params, response: { 200: AlarmSchema } },
+    },
+    async (request) => {
+      const alarm = await services.alarms.shelve(
+        request.principal!.tenantId,
+        request.params.id,
+        actorOf(request),
+        null,
+        null,
+      );
+      await recordAudit(services, {
+        ...auditContext(request),
+        action: 'alarm.unshelve',
+        outcome: 'success',
+        targetType: 'alarm',
+        targetId: alarm.id,
+      });
+      return present(alarm);
+    },
+  );
 
   app.post(
     '/alarms/:id/comments',

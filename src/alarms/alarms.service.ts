@@ -6,12 +6,18 @@ import { AppError } from '../http/errors/catalogue.js';
 import {
   type Alarm,
   addAlarmEvent,
+  countRaises,
   findAlarm,
   findOpenByKey,
   type RaiseInput,
+  setFlapping,
   transitionAlarm,
   upsertAlarm,
 } from './alarms.repository.js';
+
+/** A key raised this many times within the window (by reading time) is flapping. */
+export const FLAP_RAISES = 5;
+export const FLAP_WINDOW_MS = 3_600_000;
 
 /** Who acts on an alarm. */
 export interface AlarmActor {
@@ -83,6 +89,74 @@ export class AlarmService {
     return run;
   }
 
+  private timer: NodeJS.Timeout | undefined;
+
+  /** Resolves settled flapping alarms every minute (until stop). */
+  start(): void {
+    this.timer = setInterval(() => {
+      void this.settleFlapping(this.clock()).catch((err: Error) =>
+        this.logger.warn({ err: err.message }, 'alarms: settling flapping alarms failed'),
+      );
+    }, 60_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * A flapping alarm whose condition is clear now (its last change was a clear) and that has not
+   * been raised for the flap window has settled: resolve it.
+   */
+  async settleFlapping(now: number): Promise<number> {
+    const candidates = await this.db
+      .selectFrom('alarms')
+      .select(['id', 'tenant_id', 'status'])
+      .where('flapping', '=', 1)
+      .where('status', 'in', ['open', 'acknowledged'])
+      .where('last_seen_at', '<', now - FLAP_WINDOW_MS)
+      .limit(1000)
+      .execute();
+    let settled = 0;
+    for (const c of candidates) {
+      const last = await this.db
+        .selectFrom('alarm_events')
+        .select('kind')
+        .where('alarm_id', '=', c.id)
+        .where('kind', 'in', ['raised', 'repeated', 'flapping', 'cleared'])
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (last?.kind !== 'flapping' && last?.kind !== 'cleared') continue;
+      await this.db.transaction().execute(async (trx) => {
+        const moved = await transitionAlarm(
+          trx,
+          c.tenant_id,
+          c.id,
+          ['open', 'acknowledged'],
+          { status: 'resolved', resolved_at: now, resolved_by: null, resolution: 'settled' },
+          now,
+        );
+        if (!moved) return;
+        await setFlapping(trx, c.id, false, now);
+        await addAlarmEvent(trx, {
+          alarm_id: c.id,
+          kind: 'resolved',
+          from_status: c.status,
+          to_status: 'resolved',
+          actor_type: 'system',
+          actor_id: null,
+          comment: null,
+          details: { reason: 'stopped flapping', quietForMs: FLAP_WINDOW_MS },
+          at: now,
+        });
+        settled++;
+      });
+    }
+    return settled;
+  }
+
   /** Waits for every batch handed over so far (tests, shutdown). */
   async settle(): Promise<void> {
     await this.chain;
@@ -102,20 +176,33 @@ export class AlarmService {
     if (a.clears) {
       const open = await findOpenByKey(trx, a.tenantId, a.dedupKey);
       if (!open) return;
+      // Raised again and again lately: one flapping alarm that stays open, rather than a new
+      // alarm (and a notification) per cycle. It resolves on a clear once the raises calm down.
+      const raises = await countRaises(trx, a.tenantId, a.dedupKey, a.at - FLAP_WINDOW_MS, a.at);
+      if (raises >= FLAP_RAISES) {
+        if (!open.flapping) await setFlapping(trx, open.id, true, now);
+        await addAlarmEvent(trx, {
+          ...system,
+          alarm_id: open.id,
+          kind: open.flapping ? 'cleared' : 'flapping',
+          from_status: null,
+          to_status: null,
+          details: { raisesInWindow: raises, windowMs: FLAP_WINDOW_MS },
+          reading_at: a.at,
+          at: now,
+        });
+        return;
+      }
       const moved = await transitionAlarm(
         trx,
         a.tenantId,
         open.id,
         ['open', 'acknowledged'],
-        {
-          status: 'resolved',
-          resolved_at: a.at,
-          resolved_by: null,
-          resolution: 'cleared',
-        },
+        { status: 'resolved', resolved_at: a.at, resolved_by: null, resolution: 'cleared' },
         now,
       );
       if (!moved) return;
+      if (open.flapping) await setFlapping(trx, open.id, false, now);
       this.stats.cleared++;
       await addAlarmEvent(trx, {
         ...system,
@@ -123,7 +210,8 @@ export class AlarmService {
         kind: 'resolved',
         from_status: open.status,
         to_status: 'resolved',
-        details: { reason: 'condition cleared', at: a.at, explanation: e.explanation },
+        details: { reason: 'condition cleared', explanation: e.explanation },
+        reading_at: a.at,
         at: now,
       });
       return;
@@ -137,8 +225,54 @@ export class AlarmService {
       kind: created ? 'raised' : 'repeated',
       from_status: created ? null : 'open',
       to_status: created ? 'open' : null,
-      details: { at: a.at, value: a.value, score: e.score },
+      details: { value: a.value, score: e.score },
+      reading_at: a.at,
       at: now,
+    });
+  }
+
+  /** Silences an open or acknowledged alarm for `minutes` (it unshelves itself when they pass). */
+  async shelve(
+    tenantId: string,
+    id: string,
+    actor: AlarmActor,
+    minutes: number | null,
+    comment: string | null,
+  ): Promise<Alarm> {
+    const now = this.clock();
+    return this.db.transaction().execute(async (trx) => {
+      const alarm = await findAlarm(trx, tenantId, id);
+      if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
+      const until = minutes === null ? null : now + minutes * 60_000;
+      const moved = await transitionAlarm(
+        trx,
+        tenantId,
+        id,
+        ['open', 'acknowledged'],
+        { shelved_until: until, shelved_by: until === null ? null : actor.id },
+        now,
+      );
+      if (!moved) {
+        throw new AppError(
+          'CONFLICT',
+          `The alarm is ${alarm.status}; only open or acknowledged alarms can be shelved`,
+          {
+            fields: { alarmStatus: alarm.status },
+          },
+        );
+      }
+      await addAlarmEvent(trx, {
+        alarm_id: id,
+        kind: until === null ? 'unshelved' : 'shelved',
+        from_status: null,
+        to_status: null,
+        actor_type: actor.type,
+        actor_id: actor.id,
+        comment,
+        details: until === null ? {} : { until, minutes },
+        at: now,
+      });
+      return (await findAlarm(trx, tenantId, id))!;
     });
   }
 

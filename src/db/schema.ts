@@ -419,6 +419,9 @@ export interface AlarmsTable {
   resolved_at: number | null;
   resolution: string | null;
   closed_at: number | null;
+  shelved_until: number | null;
+  shelved_by: string | null;
+  flapping: ColumnType<number, number | undefined, number>;
   created_at: number;
   updated_at: number;
 }
@@ -427,12 +430,23 @@ export interface AlarmsTable {
 export interface AlarmEventsTable {
   id: Generated<number>;
   alarm_id: string;
-  kind: 'raised' | 'repeated' | 'acknowledged' | 'resolved' | 'closed' | 'comment';
+  kind:
+    | 'raised'
+    | 'repeated'
+    | 'acknowledged'
+    | 'resolved'
+    | 'closed'
+    | 'comment'
+    | 'shelved'
+    | 'unshelved'
+    | 'flapping'
+    | 'cleared';
   from_status: AlarmStatus | null;
   to_status: AlarmStatus | null;
   actor_type: 'user' | 'api-key' | 'system';
   actor_id: string | null;
   comment: string | null;
   details: string;
+  reading_at: ColumnType<number | null, number | null | undefined, number | null>;
   at: number;
 }

@@ -32,6 +32,11 @@ export async function up(db: SchemaDb): Promise<void> {
     .addColumn('resolved_at', 'bigint')
     .addColumn('resolution', 'text')
     .addColumn('closed_at', 'bigint')
+    // Silenced until then (notifications hold; the alarm still counts occurrences).
+    .addColumn('shelved_until', 'bigint')
+    .addColumn('shelved_by', 'text')
+    // Raised and cleared too often in a window: kept open as one alarm until it settles.
+    .addColumn('flapping', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
@@ -58,6 +63,8 @@ export async function up(db: SchemaDb): Promise<void> {
     .addColumn('actor_id', 'text')
     .addColumn('comment', 'text')
     .addColumn('details', 'text', (c) => c.notNull())
+    // The reading's own time, for events that come from readings (flap counting).
+    .addColumn('reading_at', 'bigint')
     .addColumn('at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('alarm_events_alarm').on('alarm_events').columns(['alarm_id', 'id']).execute();

@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { alarmRoutes } from './alarms/alarms.routes.js';
+import { maintenanceWindowRoutes } from './alarms/maintenance-windows.routes.js';
 import { apiKeyRoutes } from './api-keys/api-keys.routes.js';
 import { auditRoutes } from './audit/audit.routes.js';
 import { recordAudit } from './audit/audit.service.js';
@@ -190,6 +191,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(anomalyRoutes, { prefix: '/api/v1', services });
   await app.register(modelRoutes, { prefix: '/api/v1', services });
   await app.register(alarmRoutes, { prefix: '/api/v1', services });
+  await app.register(maintenanceWindowRoutes, { prefix: '/api/v1', services });
   await app.register(detectionStatusRoutes, { prefix: '/api/v1/admin', services });
 
   await app.register(healthRoutes, {

@@ -194,6 +194,71 @@ describe.each(DIALECTS)('alarms on %s', (dialect) => {
     );
   });
 
+  it('maintenance windows of a site above the asset mark the alarms raised in them, at the readings’ times', async () => {
+    const site = (await call('POST', '/sites', { key: 'zone-m', name: 'Zone M', kind: 'zone' })).json();
+    const dma = (
+      await call('POST', '/sites', { key: 'dma-m', name: 'DMA M', kind: 'dma', parentId: site.id })
+    ).json();
+    const asset = (
+      await call('POST', '/assets', { key: 'pump-m', name: 'Pump M', kind: 'pump', siteId: dma.id })
+    ).json();
+    const sensor = (
+      await call('POST', '/sensors', {
+        key: 'pump-m/pressure',
+        name: 'p',
+        typeId: f.ids.type,
+        assetId: asset.id,
+      })
+    ).json();
+    expect(
+      (
+        await call('PUT', `/sensors/${sensor.id}/detectors`, {
+          rules: [{ id: 'low', when: 'below', value: 2 }],
+        })
+      ).statusCode,
+    ).toBe(200);
+    const t0 = slot();
+    const iso = (t: number) => new Date(t).toISOString();
+    const bad = await call('POST', '/maintenance-windows', {
+      siteId: site.id,
+      assetId: asset.id,
+      title: 'x',
+      startsAt: iso(t0),
+      endsAt: iso(t0 - 1),
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { pointer: string }) => e.pointer)).toEqual([
+      '/body/assetId',
+      '/body/endsAt',
+    ]);
+    const daily = await call('POST', '/maintenance-windows', {
+      siteId: site.id,
+      title: 'Night works',
+      startsAt: iso(t0 + 30 * MIN),
+      endsAt: iso(t0 + 40 * MIN),
+      recurrence: 'daily',
+    });
+    expect(daily.statusCode, daily.body).toBe(201);
+    // Low at 35 min (in the window), normal, low again at 50 min (outside it).
+    const values = [...Array(35).fill(3), 1.5, ...Array(14).fill(3), 1.5, 3];
+    await ingest(series('pump-m/pressure', t0, values));
+    const list = (await alarms(`sensorId=${sensor.id}`)) as (AlarmItem & {
+      maintenanceWindowId: string | null;
+    })[];
+    const rule = list.filter((a) => a.dedupKey.endsWith(':threshold:low'));
+    expect(rule.map((a) => [Date.parse(a.raisedAt) - t0, a.maintenanceWindowId])).toEqual([
+      [50 * MIN, null],
+      [35 * MIN, daily.json().id],
+    ]);
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/maintenance-windows/${daily.json().id}`,
+      headers: f.admin.auth,
+    });
+    expect(del.statusCode).toBe(204);
+    expect((await call('GET', `/maintenance-windows/${daily.json().id}`)).statusCode).toBe(404);
+  });
+
   it('lifecycle: acknowledge, resolve with a comment, close; wrong moves are 409; all in the history and audit', async () => {
     const [race] = await alarms(`sensorId=${f.ids.pA}&status=open`);
     expect(race).toBeDefined();

@@ -102,6 +102,15 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/alarms/:id/comments': () => alarmB(),
     '/api/v1/alarms/:id/shelve': () => alarmB(),
     '/api/v1/alarms/:id/unshelve': () => alarmB(),
+    '/api/v1/maintenance-windows/:id': async () => {
+      const site = await createB('/api/v1/sites', { key: `z-${randomUUID()}`, name: 'Zone', kind: 'zone' });
+      return createB('/api/v1/maintenance-windows', {
+        siteId: site,
+        title: 'B works',
+        startsAt: '2026-01-01T00:00:00Z',
+        endsAt: '2026-01-01T02:00:00Z',
+      });
+    },
   };
   /** An open alarm of tenant B. */
   async function alarmB(): Promise<string> {

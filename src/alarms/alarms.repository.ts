@@ -31,6 +31,8 @@ export interface Alarm {
   readonly shelvedUntil: number | null;
   readonly shelvedBy: string | null;
   readonly flapping: boolean;
+  /** Raised during this maintenance window (kept and marked, not to be notified). */
+  readonly maintenanceWindowId: string | null;
 }
 
 export interface AlarmHistoryEntry {
@@ -70,6 +72,7 @@ function toAlarm(r: Selectable<AlarmsTable>): Alarm {
     shelvedUntil: n(r.shelved_until),
     shelvedBy: r.shelved_by,
     flapping: Number(r.flapping) === 1,
+    maintenanceWindowId: r.maintenance_window_id,
   };
 }
 
@@ -86,6 +89,7 @@ export interface RaiseInput {
   readonly at: number;
   readonly value: number | null;
   readonly details: Record<string, unknown>;
+  readonly maintenanceWindowId?: string | null;
 }
 
 /**
@@ -123,6 +127,7 @@ export async function upsertAlarm(
       closed_at: null,
       shelved_until: null,
       shelved_by: null,
+      maintenance_window_id: a.maintenanceWindowId ?? null,
       created_at: now,
       updated_at: now,
     })

@@ -53,6 +53,8 @@ const AlarmSchema = Type.Object({
   shelvedBy: Type.Union([Type.String(), Type.Null()]),
   /** Raised and cleared too often lately: kept open as one alarm until it settles. */
   flapping: Type.Boolean(),
+  /** Raised during a maintenance window (marked; not to be notified). */
+  maintenanceWindowId: Type.Union([Type.String(), Type.Null()]),
 });
 
 const HistorySchema = Type.Object({

@@ -14,6 +14,7 @@ import {
   transitionAlarm,
   upsertAlarm,
 } from './alarms.repository.js';
+import { windowAt } from './maintenance-windows.js';
 
 /** A key raised this many times within the window (by reading time) is flapping. */
 export const FLAP_RAISES = 5;
@@ -216,7 +217,9 @@ export class AlarmService {
       });
       return;
     }
-    const { id, created } = await upsertAlarm(trx, a, now);
+    // In a maintenance window at the reading's time: raised all the same (the record), but marked.
+    const window = await windowAt(trx, a.tenantId, { sensorId: a.sensorId, assetId: a.assetId }, a.at);
+    const { id, created } = await upsertAlarm(trx, { ...a, maintenanceWindowId: window?.id ?? null }, now);
     if (created) this.stats.raised++;
     else this.stats.repeated++;
     await addAlarmEvent(trx, {
@@ -225,7 +228,7 @@ export class AlarmService {
       kind: created ? 'raised' : 'repeated',
       from_status: created ? null : 'open',
       to_status: created ? 'open' : null,
-      details: { value: a.value, score: e.score },
+      details: { value: a.value, score: e.score, ...(window ? { maintenanceWindowId: window.id } : {}) },
       reading_at: a.at,
       at: now,
     });

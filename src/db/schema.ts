@@ -33,6 +33,7 @@ export interface Database {
   training_runs: TrainingRunsTable;
   alarms: AlarmsTable;
   alarm_events: AlarmEventsTable;
+  maintenance_windows: MaintenanceWindowsTable;
 }
 
 export interface SecurityEventsTable {
@@ -422,6 +423,7 @@ export interface AlarmsTable {
   shelved_until: number | null;
   shelved_by: string | null;
   flapping: ColumnType<number, number | undefined, number>;
+  maintenance_window_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   updated_at: number;
 }
@@ -449,4 +451,19 @@ export interface AlarmEventsTable {
   details: string;
   reading_at: ColumnType<number | null, number | null | undefined, number | null>;
   at: number;
+}
+
+/** A planned maintenance of an asset or a site (and what lies under it), once or recurring. */
+export interface MaintenanceWindowsTable {
+  id: string;
+  tenant_id: string;
+  asset_id: string | null;
+  site_id: string | null;
+  title: string;
+  starts_at: number;
+  ends_at: number;
+  recurrence: 'none' | 'daily' | 'weekly';
+  until: number | null;
+  created_by: string | null;
+  created_at: number;
 }

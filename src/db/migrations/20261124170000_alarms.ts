@@ -37,6 +37,8 @@ export async function up(db: SchemaDb): Promise<void> {
     .addColumn('shelved_by', 'text')
     // Raised and cleared too often in a window: kept open as one alarm until it settles.
     .addColumn('flapping', 'integer', (c) => c.notNull().defaultTo(0))
+    // Raised during this maintenance window: kept and marked, not notified.
+    .addColumn('maintenance_window_id', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
@@ -68,9 +70,30 @@ export async function up(db: SchemaDb): Promise<void> {
     .addColumn('at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('alarm_events_alarm').on('alarm_events').columns(['alarm_id', 'id']).execute();
+
+  await db.schema
+    .createTable('maintenance_windows')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('asset_id', 'text', (c) => c.references('assets.id').onDelete('cascade'))
+    .addColumn('site_id', 'text', (c) => c.references('sites.id').onDelete('cascade'))
+    .addColumn('title', 'text', (c) => c.notNull())
+    .addColumn('starts_at', 'bigint', (c) => c.notNull())
+    .addColumn('ends_at', 'bigint', (c) => c.notNull())
+    .addColumn('recurrence', 'text', (c) => c.notNull())
+    .addColumn('until', 'bigint')
+    .addColumn('created_by', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('maintenance_windows_tenant')
+    .on('maintenance_windows')
+    .columns(['tenant_id', 'starts_at'])
+    .execute();
 }
 
 export async function down(db: SchemaDb): Promise<void> {
+  await db.schema.dropTable('maintenance_windows').execute();
   await db.schema.dropTable('alarm_events').execute();
   await db.schema.dropTable('alarms').execute();
 }

@@ -30,6 +30,7 @@ import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
 import { ProcessPressure } from './monitoring/pressure.js';
 import { mqttRoutes } from './mqtt/mqtt.routes.js';
+import { notificationChannelRoutes } from './notifications/channels.routes.js';
 import { assetRoutes } from './registry/assets.routes.js';
 import { deviceRoutes } from './registry/devices.routes.js';
 import { importRoutes } from './registry/import.routes.js';
@@ -192,6 +193,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(modelRoutes, { prefix: '/api/v1', services });
   await app.register(alarmRoutes, { prefix: '/api/v1', services });
   await app.register(maintenanceWindowRoutes, { prefix: '/api/v1', services });
+  await app.register(notificationChannelRoutes, { prefix: '/api/v1', services });
   await app.register(detectionStatusRoutes, { prefix: '/api/v1/admin', services });
 
   await app.register(healthRoutes, {

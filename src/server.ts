@@ -82,6 +82,7 @@ export async function startServer(
   services.telemetry.startCompactor();
   services.detection?.start();
   services.alarms.start();
+  services.notifications.start();
   // The embedded MQTT broker, unless an external one is configured (or MQTT is off).
   let broker: EmbeddedBroker | undefined;
   let gateway: ExternalGateway | undefined;

@@ -9,10 +9,12 @@ import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { DetectionPipeline } from './detection/pipeline/detection-pipeline.js';
 import { RateLimits } from './http/rate-limit/rate-limits.js';
 import { MqttStatusBoard } from './mqtt/mqtt-status.js';
+import { NotificationDispatcher } from './notifications/dispatcher.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
 import { FallbackBlockStore, MemoryBlockStore, RedisBlockStore } from './security/guard/block-store.js';
 import { CountryRisk } from './security/guard/geoip.js';
+import { IpSet } from './security/guard/ip-rules.js';
 import { HttpReputationProvider, ReputationCache } from './security/guard/reputation.js';
 import { ThreatGuard } from './security/guard/threat-guard.js';
 import { DbSensorDirectory } from './telemetry/sensor-directory.js';
@@ -52,6 +54,8 @@ export interface Services {
   readonly detection: DetectionPipeline | undefined;
   /** The alarm stage: detection events into deduplicated alarms and their lifecycle. */
   readonly alarms: AlarmService;
+  /** Delivers the notification outbox (started by the server). */
+  readonly notifications: NotificationDispatcher;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -111,11 +115,19 @@ export function createServices(config: Config, logger: Logger): Services {
       detection.enqueue(tenantId, sensorIds, ts, value);
     detection.onEvents((events) => void alarms.apply(events).catch(() => undefined));
   }
+  const notifications = new NotificationDispatcher({
+    db: database.db,
+    secretBox: identity.secretBox,
+    allowedPrivate: new IpSet(config.notifications.allowedPrivate),
+    maxAttempts: config.notifications.maxAttempts,
+    logger: logger.child({ component: 'notifications' }),
+  });
   return {
     config,
     logger,
     detection,
     alarms,
+    notifications,
     database,
     redis,
     identity,
@@ -151,6 +163,7 @@ export async function closeServices(services: Services): Promise<void> {
   // Then the alarms of what was just scored.
   services.alarms.stop();
   await services.alarms.settle();
+  await services.notifications.stop();
   await services.telemetry.close();
   await Promise.allSettled([services.database.destroy(), services.redis?.quit()]);
   services.redis?.disconnect();

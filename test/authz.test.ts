@@ -102,6 +102,8 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/alarms/:id/comments': () => alarmB(),
     '/api/v1/alarms/:id/shelve': () => alarmB(),
     '/api/v1/alarms/:id/unshelve': () => alarmB(),
+    '/api/v1/notification-channels/:id': () => channelB(),
+    '/api/v1/notification-channels/:id/deliveries': () => channelB(),
     '/api/v1/maintenance-windows/:id': async () => {
       const site = await createB('/api/v1/sites', { key: `z-${randomUUID()}`, name: 'Zone', kind: 'zone' });
       return createB('/api/v1/maintenance-windows', {
@@ -112,6 +114,26 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
       });
     },
   };
+  /** A webhook channel of tenant B, stored directly (its URL need not resolve here). */
+  async function channelB(): Promise<string> {
+    const id = randomUUID();
+    await t.services.database.db
+      .insertInto('notification_channels')
+      .values({
+        id,
+        tenant_id: tenantB,
+        name: 'B',
+        type: 'webhook',
+        url: 'https://hooks.example.com/b',
+        secret: 'x',
+        min_severity: 'warning',
+        enabled: 1,
+        created_by: null,
+        created_at: Date.now(),
+      })
+      .execute();
+    return id;
+  }
   /** An open alarm of tenant B. */
   async function alarmB(): Promise<string> {
     const { id } = await upsertAlarm(

@@ -8,6 +8,7 @@ const OPEN: AlarmStatus[] = ['open', 'acknowledged'];
 /** An alarm as services and routes see it. */
 export interface Alarm {
   readonly id: string;
+  readonly tenantId: string;
   readonly dedupKey: string;
   readonly sensorId: string | null;
   readonly assetId: string | null;
@@ -50,6 +51,7 @@ function toAlarm(r: Selectable<AlarmsTable>): Alarm {
   const n = (x: number | string | null) => (x === null ? null : Number(x));
   return {
     id: r.id,
+    tenantId: r.tenant_id,
     dedupKey: r.dedup_key,
     sensorId: r.sensor_id,
     assetId: r.asset_id,

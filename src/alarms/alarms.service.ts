@@ -3,6 +3,7 @@ import type { Db, DbOrTrx } from '../db/database.js';
 import type { AlarmStatus } from '../db/schema.js';
 import type { DetectionEvent } from '../detection/pipeline/detection-event.js';
 import { AppError } from '../http/errors/catalogue.js';
+import { enqueueNotice } from '../notifications/outbox.js';
 import {
   type Alarm,
   addAlarmEvent,
@@ -181,7 +182,10 @@ export class AlarmService {
       // alarm (and a notification) per cycle. It resolves on a clear once the raises calm down.
       const raises = await countRaises(trx, a.tenantId, a.dedupKey, a.at - FLAP_WINDOW_MS, a.at);
       if (raises >= FLAP_RAISES) {
-        if (!open.flapping) await setFlapping(trx, open.id, true, now);
+        if (!open.flapping) {
+          await setFlapping(trx, open.id, true, now);
+          await this.notify(trx, open, 'flapping', now, { raisesInWindow: raises });
+        }
         await addAlarmEvent(trx, {
           ...system,
           alarm_id: open.id,
@@ -205,6 +209,7 @@ export class AlarmService {
       if (!moved) return;
       if (open.flapping) await setFlapping(trx, open.id, false, now);
       this.stats.cleared++;
+      await this.notify(trx, open, 'resolved', now, { resolution: 'cleared', resolvedAt: a.at });
       await addAlarmEvent(trx, {
         ...system,
         alarm_id: open.id,
@@ -220,8 +225,13 @@ export class AlarmService {
     // In a maintenance window at the reading's time: raised all the same (the record), but marked.
     const window = await windowAt(trx, a.tenantId, { sensorId: a.sensorId, assetId: a.assetId }, a.at);
     const { id, created } = await upsertAlarm(trx, { ...a, maintenanceWindowId: window?.id ?? null }, now);
-    if (created) this.stats.raised++;
-    else this.stats.repeated++;
+    if (created) {
+      this.stats.raised++;
+      if (!window) {
+        const alarm = await findAlarm(trx, a.tenantId, id);
+        if (alarm) await this.notify(trx, alarm, 'raised', now, {});
+      }
+    } else this.stats.repeated++;
     await addAlarmEvent(trx, {
       ...system,
       alarm_id: id,
@@ -231,6 +241,42 @@ export class AlarmService {
       details: { value: a.value, score: e.score, ...(window ? { maintenanceWindowId: window.id } : {}) },
       reading_at: a.at,
       at: now,
+    });
+  }
+
+  /**
+   * Queues the change for the tenant's channels in the same transaction (the outbox), unless the
+   * alarm is shelved or was raised in a maintenance window.
+   */
+  private async notify(
+    trx: DbOrTrx,
+    alarm: Alarm,
+    event: string,
+    now: number,
+    extra: Record<string, unknown>,
+  ): Promise<void> {
+    if (alarm.maintenanceWindowId !== null) return;
+    if (alarm.shelvedUntil !== null && alarm.shelvedUntil > now) return;
+    await enqueueNotice(trx, {
+      tenantId: alarm.tenantId,
+      alarmId: alarm.id,
+      event,
+      severity: alarm.severity,
+      now,
+      payload: {
+        alarm: {
+          id: alarm.id,
+          title: alarm.title,
+          severity: alarm.severity,
+          sensorId: alarm.sensorId,
+          assetId: alarm.assetId,
+          dedupKey: alarm.dedupKey,
+          raisedAt: new Date(alarm.raisedAt).toISOString(),
+          lastValue: alarm.lastValue,
+          occurrences: alarm.occurrences,
+        },
+        ...extra,
+      },
     });
   }
 
@@ -308,6 +354,8 @@ export class AlarmService {
           fields: { alarmStatus: alarm.status, allowedFrom: from[to] },
         });
       }
+      if (to === 'resolved')
+        await this.notify(trx, alarm, 'resolved', now, { resolution: 'manual', comment });
       await addAlarmEvent(trx, {
         alarm_id: id,
         kind: to,

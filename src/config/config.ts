@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Cron } from 'croner';
+import { IpSet } from '../security/guard/ip-rules.js';
 import type { EnvVarName } from './env.spec.js';
 import { type Env, EnvReader } from './env-reader.js';
 import { type GuardConfig, readGuard } from './guard.config.js';
@@ -125,6 +126,11 @@ export interface Config {
     readonly compactMaxAgeMs: number;
     readonly retentionDays: number;
     readonly cacheTtlS: number;
+  };
+  readonly notifications: {
+    /** Private targets webhooks may reach anyway (CIDRs). */
+    readonly allowedPrivate: readonly string[];
+    readonly maxAttempts: number;
   };
   readonly detection: {
     readonly enabled: boolean;
@@ -278,6 +284,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     guard,
     telemetry,
     detection: readDetection(r),
+    notifications: readNotifications(r),
   };
   return { config: deepFreeze(config), notices };
 }
@@ -450,5 +457,20 @@ function readDetection(r: EnvReader): Config['detection'] {
     maxQueue: r.int('DETECTION_MAX_QUEUE', { min: 1000, max: 100_000_000 }, 1_000_000),
     autoRetraining: r.bool('ENABLE_AUTO_RETRAINING', true),
     retrainingSchedule: schedule,
+  };
+}
+
+function readNotifications(r: EnvReader): Config['notifications'] {
+  const allowed = (r.string('WEBHOOK_ALLOWED_PRIVATE') ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const entry of allowed) {
+    if (!IpSet.valid(entry))
+      r.problem('WEBHOOK_ALLOWED_PRIVATE', `"${entry}" is not an address or CIDR range`);
+  }
+  return {
+    allowedPrivate: allowed,
+    maxAttempts: r.int('NOTIFY_MAX_ATTEMPTS', { min: 1, max: 100 }, 12),
   };
 }

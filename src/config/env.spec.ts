@@ -499,6 +499,15 @@ export const ENV_VARS = {
     default: '0 0 2 * * *',
     doc: 'Cron expression (UTC, with seconds) of the `detection.retrain` job. Default: daily at 02:00.',
   },
+  WEBHOOK_ALLOWED_PRIVATE: {
+    group: 'Notifications',
+    doc: 'Comma-separated addresses or CIDR ranges that webhook channels may target although they are private, loopback or link-local (refused otherwise, against SSRF). Example: `10.20.0.0/16`.',
+  },
+  NOTIFY_MAX_ATTEMPTS: {
+    group: 'Notifications',
+    default: '12',
+    doc: 'Delivery attempts per notification before it is marked failed (retries back off exponentially with jitter, from 2 s to 1 h).',
+  },
   QUERY_CACHE_TTL_S: {
     group: 'Telemetry',
     default: '60',

@@ -34,6 +34,8 @@ export interface Database {
   alarms: AlarmsTable;
   alarm_events: AlarmEventsTable;
   maintenance_windows: MaintenanceWindowsTable;
+  notification_channels: NotificationChannelsTable;
+  notification_outbox: NotificationOutboxTable;
 }
 
 export interface SecurityEventsTable {
@@ -466,4 +468,35 @@ export interface MaintenanceWindowsTable {
   until: number | null;
   created_by: string | null;
   created_at: number;
+}
+
+export interface NotificationChannelsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  type: 'webhook';
+  url: string;
+  /** AES-256-GCM (SecretBox), never returned by the API. */
+  secret: string;
+  min_severity: string;
+  enabled: number;
+  created_by: string | null;
+  created_at: number;
+}
+
+export interface NotificationOutboxTable {
+  id: Generated<number>;
+  tenant_id: string;
+  channel_id: string;
+  alarm_id: string;
+  event: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
 }

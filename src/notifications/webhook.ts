@@ -1,0 +1,46 @@
+import { createHmac } from 'node:crypto';
+
+/** The signature a receiver recomputes: HMAC-SHA256 of `timestamp.body` with the channel's secret, hex. */
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+}
+
+export interface WebhookResult {
+  readonly ok: boolean;
+  readonly status: number | null;
+  readonly error: string | null;
+}
+
+/** POSTs one signed JSON delivery; any 2xx is delivered, anything else (or no answer in 10 s) is retried. */
+export async function postWebhook(
+  url: string,
+  secret: string,
+  body: string,
+  deliveryId: string,
+  now: number,
+): Promise<WebhookResult> {
+  const timestamp = Math.floor(now / 1000);
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Vigil-Webhook/1',
+        'x-vigil-delivery': deliveryId,
+        'x-vigil-timestamp': String(timestamp),
+        'x-vigil-signature': `sha256=${signWebhook(secret, timestamp, body)}`,
+      },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.body?.cancel().catch(() => undefined);
+    return {
+      ok: res.status >= 200 && res.status < 300,
+      status: res.status,
+      error: res.ok ? null : `HTTP ${res.status}`,
+    };
+  } catch (err) {
+    return { ok: false, status: null, error: (err as Error).message };
+  }
+}

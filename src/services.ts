@@ -109,7 +109,10 @@ export function createServices(config: Config, logger: Logger): Services {
         },
       })
     : undefined;
-  const alarms = new AlarmService(database.db, logger.child({ component: 'alarms' }));
+  const alarms = new AlarmService(database.db, logger.child({ component: 'alarms' }), Date.now, {
+    renotifyMs: config.notifications.renotifyMs,
+    escalateMs: config.notifications.escalateMs,
+  });
   if (detection) {
     telemetry.ingest.onStored = (tenantId, sensorIds, ts, value) =>
       detection.enqueue(tenantId, sensorIds, ts, value);

@@ -259,6 +259,57 @@ describe.each(DIALECTS)('alarms on %s', (dialect) => {
     expect((await call('GET', `/maintenance-windows/${daily.json().id}`)).statusCode).toBe(404);
   });
 
+  it('an unacknowledged alarm is reminded and escalated on schedule (fake clock); an acknowledged one is not', async () => {
+    const now = Date.now();
+    const raise = async (key: string) =>
+      (
+        await upsertAlarm(
+          t.services.database.db,
+          {
+            tenantId: f.tenantId,
+            dedupKey: key,
+            sensorId: f.ids.pB,
+            assetId: null,
+            detector: 'threshold',
+            ruleId: 'esc',
+            severity: 'minor',
+            title: 'Escalating',
+            at: now,
+            value: 1,
+            details: {},
+          },
+          now,
+        )
+      ).id;
+    const id = await raise(`sensor:${f.ids.pB}:esc`);
+    const acked = await raise(`sensor:${f.ids.pB}:esc-acked`);
+    expect((await call('POST', `/alarms/${acked}/acknowledge`, {})).statusCode).toBe(200);
+    const at = (minutes: number) =>
+      new AlarmService(t.services.database.db, pino({ level: 'silent' }), () => now + minutes * MIN, {
+        renotifyMs: 30 * MIN,
+        escalateMs: 60 * MIN,
+      }).escalate(now + minutes * MIN);
+    const kinds = async () =>
+      ((await call('GET', `/alarms/${id}`)).json().history as { kind: string }[]).map((h) => h.kind);
+    await at(29);
+    expect(await kinds()).toEqual([]);
+    await at(31);
+    expect(await kinds()).toEqual(['reminded']);
+    await at(45);
+    await at(61);
+    await at(62);
+    await at(121);
+    // Other tests' open alarms are swept too: judge this one by its history.
+    const detail = (await call('GET', `/alarms/${id}`)).json();
+    expect(detail.alarm.severity).toBe('critical');
+    expect(detail.history.map((h: { kind: string }) => h.kind)).toEqual([
+      'reminded',
+      'escalated',
+      'escalated',
+    ]);
+    expect((await call('GET', `/alarms/${acked}`)).json().alarm.severity).toBe('minor');
+  });
+
   it('lifecycle: acknowledge, resolve with a comment, close; wrong moves are 409; all in the history and audit', async () => {
     const [race] = await alarms(`sensorId=${f.ids.pA}&status=open`);
     expect(race).toBeDefined();

@@ -17,6 +17,14 @@ import {
 } from './alarms.repository.js';
 import { windowAt } from './maintenance-windows.js';
 
+const SEVERITY_STEPS = ['info', 'warning', 'minor', 'major', 'critical'];
+
+/** The next severity up, or null at the top. */
+export function nextSeverity(severity: string): string | null {
+  const i = SEVERITY_STEPS.indexOf(severity);
+  return i >= 0 && i < SEVERITY_STEPS.length - 1 ? SEVERITY_STEPS[i + 1]! : null;
+}
+
 /** A key raised this many times within the window (by reading time) is flapping. */
 export const FLAP_RAISES = 5;
 export const FLAP_WINDOW_MS = 3_600_000;
@@ -76,6 +84,10 @@ export class AlarmService {
     private readonly db: Db,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
+    private readonly policy: { renotifyMs: number; escalateMs: number } = {
+      renotifyMs: 30 * 60_000,
+      escalateMs: 60 * 60_000,
+    },
   ) {}
 
   /** Applies detection events in order (one batch at a time); resolves once they are stored. */
@@ -96,9 +108,10 @@ export class AlarmService {
   /** Resolves settled flapping alarms every minute (until stop). */
   start(): void {
     this.timer = setInterval(() => {
-      void this.settleFlapping(this.clock()).catch((err: Error) =>
-        this.logger.warn({ err: err.message }, 'alarms: settling flapping alarms failed'),
-      );
+      const now = this.clock();
+      void this.settleFlapping(now)
+        .then(() => this.escalate(now))
+        .catch((err: Error) => this.logger.warn({ err: err.message }, 'alarms: periodic upkeep failed'));
     }, 60_000);
     this.timer.unref();
   }
@@ -157,6 +170,92 @@ export class AlarmService {
       });
     }
     return settled;
+  }
+
+  /**
+   * Open alarms nobody has acknowledged: raised one severity step per `escalateMs` they stay so
+   * (notified as `escalated`), and reminded every `renotifyMs` (notified as `reminder`). Shelved
+   * alarms and those raised in maintenance wait.
+   */
+  async escalate(now: number): Promise<{ escalated: number; reminded: number }> {
+    const out = { escalated: 0, reminded: 0 };
+    const { renotifyMs, escalateMs } = this.policy;
+    if (renotifyMs === 0 && escalateMs === 0) return out;
+    const rows = await this.db
+      .selectFrom('alarms')
+      .selectAll()
+      .where('status', '=', 'open')
+      .where('maintenance_window_id', 'is', null)
+      .where((eb) => eb.or([eb('shelved_until', 'is', null), eb('shelved_until', '<=', now)]))
+      .where(
+        'created_at',
+        '<=',
+        now - Math.min(renotifyMs || Number.MAX_SAFE_INTEGER, escalateMs || Number.MAX_SAFE_INTEGER),
+      )
+      .limit(1000)
+      .execute();
+    for (const r of rows) {
+      const age = now - Number(r.created_at);
+      const level = Number(r.escalation_level);
+      const due = escalateMs > 0 ? Math.floor(age / escalateMs) : 0;
+      const next = nextSeverity(r.severity);
+      await this.db.transaction().execute(async (trx) => {
+        if (due > level && next) {
+          const moved = await trx
+            .updateTable('alarms')
+            .set({ severity: next, escalation_level: level + 1, last_notified_at: now, updated_at: now })
+            .where('id', '=', r.id)
+            .where('status', '=', 'open')
+            .where('escalation_level', '=', level)
+            .executeTakeFirst();
+          if (Number(moved.numUpdatedRows) !== 1) return;
+          const alarm = (await findAlarm(trx, r.tenant_id, r.id))!;
+          await addAlarmEvent(trx, {
+            alarm_id: r.id,
+            kind: 'escalated',
+            from_status: null,
+            to_status: null,
+            actor_type: 'system',
+            actor_id: null,
+            comment: null,
+            details: { from: r.severity, to: next, unacknowledgedForMs: age },
+            at: now,
+          });
+          await this.notify(trx, alarm, 'escalated', now, { from: r.severity, to: next });
+          out.escalated++;
+          return;
+        }
+        const last = r.last_notified_at === null ? Number(r.created_at) : Number(r.last_notified_at);
+        if (renotifyMs === 0 || now - last < renotifyMs) return;
+        const moved = await trx
+          .updateTable('alarms')
+          .set({ last_notified_at: now })
+          .where('id', '=', r.id)
+          .where('status', '=', 'open')
+          .where((eb) =>
+            r.last_notified_at === null
+              ? eb('last_notified_at', 'is', null)
+              : eb('last_notified_at', '=', Number(r.last_notified_at)),
+          )
+          .executeTakeFirst();
+        if (Number(moved.numUpdatedRows) !== 1) return;
+        const alarm = (await findAlarm(trx, r.tenant_id, r.id))!;
+        await addAlarmEvent(trx, {
+          alarm_id: r.id,
+          kind: 'reminded',
+          from_status: null,
+          to_status: null,
+          actor_type: 'system',
+          actor_id: null,
+          comment: null,
+          details: { unacknowledgedForMs: age },
+          at: now,
+        });
+        await this.notify(trx, alarm, 'reminder', now, { unacknowledgedForMs: age });
+        out.reminded++;
+      });
+    }
+    return out;
   }
 
   /** Waits for every batch handed over so far (tests, shutdown). */

@@ -128,6 +128,8 @@ export interface Config {
     readonly cacheTtlS: number;
   };
   readonly notifications: {
+    readonly renotifyMs: number;
+    readonly escalateMs: number;
     /** Private targets webhooks may reach anyway (CIDRs). */
     readonly allowedPrivate: readonly string[];
     readonly maxAttempts: number;
@@ -470,6 +472,8 @@ function readNotifications(r: EnvReader): Config['notifications'] {
       r.problem('WEBHOOK_ALLOWED_PRIVATE', `"${entry}" is not an address or CIDR range`);
   }
   return {
+    renotifyMs: r.int('ALARM_RENOTIFY_MINUTES', { min: 0, max: 10_080 }, 30) * 60_000,
+    escalateMs: r.int('ALARM_ESCALATE_MINUTES', { min: 0, max: 10_080 }, 60) * 60_000,
     allowedPrivate: allowed,
     maxAttempts: r.int('NOTIFY_MAX_ATTEMPTS', { min: 1, max: 100 }, 12),
   };

@@ -499,6 +499,16 @@ export const ENV_VARS = {
     default: '0 0 2 * * *',
     doc: 'Cron expression (UTC, with seconds) of the `detection.retrain` job. Default: daily at 02:00.',
   },
+  ALARM_RENOTIFY_MINUTES: {
+    group: 'Notifications',
+    default: '30',
+    doc: 'An open alarm nobody has acknowledged is notified again every this many minutes (0: never).',
+  },
+  ALARM_ESCALATE_MINUTES: {
+    group: 'Notifications',
+    default: '60',
+    doc: 'An open alarm nobody has acknowledged is raised one severity step (warning → minor → major → critical) after this many minutes, and again after each further period (0: never).',
+  },
   WEBHOOK_ALLOWED_PRIVATE: {
     group: 'Notifications',
     doc: 'Comma-separated addresses or CIDR ranges that webhook channels may target although they are private, loopback or link-local (refused otherwise, against SSRF). Example: `10.20.0.0/16`.',

@@ -426,6 +426,8 @@ export interface AlarmsTable {
   shelved_by: string | null;
   flapping: ColumnType<number, number | undefined, number>;
   maintenance_window_id: ColumnType<string | null, string | null | undefined, string | null>;
+  escalation_level: ColumnType<number, number | undefined, number>;
+  last_notified_at: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: number;
   updated_at: number;
 }
@@ -444,7 +446,9 @@ export interface AlarmEventsTable {
     | 'shelved'
     | 'unshelved'
     | 'flapping'
-    | 'cleared';
+    | 'cleared'
+    | 'escalated'
+    | 'reminded';
   from_status: AlarmStatus | null;
   to_status: AlarmStatus | null;
   actor_type: 'user' | 'api-key' | 'system';
@@ -474,7 +478,7 @@ export interface NotificationChannelsTable {
   id: string;
   tenant_id: string;
   name: string;
-  type: 'webhook';
+  type: 'webhook' | 'slack' | 'teams';
   url: string;
   /** AES-256-GCM (SecretBox), never returned by the API. */
   secret: string;

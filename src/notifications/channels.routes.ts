@@ -98,7 +98,7 @@ export async function notificationChannelRoutes(
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 100 }),
-            type: Type.Literal('webhook'),
+            type: Type.Union([Type.Literal('webhook'), Type.Literal('slack'), Type.Literal('teams')]),
             url: Type.String({ minLength: 8, maxLength: 2000 }),
             minSeverity: Type.Optional(Severity),
           },
@@ -123,7 +123,7 @@ export async function notificationChannelRoutes(
         id: randomUUID(),
         tenant_id: tenantId,
         name: b.name,
-        type: 'webhook' as const,
+        type: b.type,
         url: b.url,
         secret: services.identity.secretBox.encrypt(secret, `channel:${tenantId}`),
         min_severity: b.minSeverity ?? 'warning',

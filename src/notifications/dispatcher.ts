@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { IpSet } from '../security/guard/ip-rules.js';
 import { assertPublicTarget, TargetRefused } from './ssrf.js';
-import { postWebhook } from './webhook.js';
+import { formatFor, postWebhook } from './webhook.js';
 
 /** How long a claimed delivery is ours before another dispatcher may take it (a crash mid-send). */
 const LEASE_MS = 60_000;
@@ -69,6 +69,7 @@ export class NotificationDispatcher {
         'notification_outbox.attempts',
         'notification_channels.url',
         'notification_channels.secret',
+        'notification_channels.type',
       ])
       .where('notification_outbox.status', '=', 'pending')
       .where('notification_outbox.next_attempt_at', '<=', now)
@@ -98,7 +99,7 @@ export class NotificationDispatcher {
       try {
         await assertPublicTarget(d.url, this.deps.allowedPrivate);
         const secret = this.deps.secretBox.decryptString(d.secret, `channel:${d.tenant_id}`);
-        result = await postWebhook(d.url, secret, d.payload, String(d.id), now);
+        result = await postWebhook(d.url, secret, formatFor(d.type, d.payload), String(d.id), now);
       } catch (err) {
         result = {
           ok: false,

@@ -5,6 +5,44 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
 
+const COLORS: Record<string, string> = {
+  critical: 'B00020',
+  major: 'E65100',
+  minor: 'F9A825',
+  warning: 'FDD835',
+  info: '1E88E5',
+};
+
+/**
+ * The body a channel type expects: Vigil's JSON for `webhook`; a `text` message for Slack
+ * incoming webhooks (and Mattermost, Rocket.Chat); an Office 365 MessageCard for Teams.
+ */
+export function formatFor(type: string, payload: string): string {
+  if (type === 'webhook') return payload;
+  const p = JSON.parse(payload) as {
+    event: string;
+    alarm?: {
+      title?: string;
+      severity?: string;
+      raisedAt?: string;
+      lastValue?: number | null;
+      dedupKey?: string;
+    };
+  };
+  const a = p.alarm ?? {};
+  const headline = `[${(a.severity ?? 'info').toUpperCase()}] ${a.title ?? 'Alarm'} ${p.event}`;
+  const facts = `${a.dedupKey ?? ''} · raised ${a.raisedAt ?? '?'} · last value ${a.lastValue ?? '—'}`;
+  if (type === 'slack') return JSON.stringify({ text: `${headline}\n${facts}` });
+  return JSON.stringify({
+    '@type': 'MessageCard',
+    '@context': 'https://schema.org/extensions',
+    summary: headline,
+    themeColor: COLORS[a.severity ?? 'info'] ?? COLORS.info,
+    title: headline,
+    text: facts,
+  });
+}
+
 export interface WebhookResult {
   readonly ok: boolean;
   readonly status: number | null;

@@ -39,6 +39,9 @@ export async function up(db: SchemaDb): Promise<void> {
     .addColumn('flapping', 'integer', (c) => c.notNull().defaultTo(0))
     // Raised during this maintenance window: kept and marked, not notified.
     .addColumn('maintenance_window_id', 'text')
+    // Escalation: severity steps taken while unacknowledged, and the last reminder sent.
+    .addColumn('escalation_level', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('last_notified_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();

@@ -10,6 +10,7 @@ import { DetectionPipeline } from './detection/pipeline/detection-pipeline.js';
 import { RateLimits } from './http/rate-limit/rate-limits.js';
 import { MqttStatusBoard } from './mqtt/mqtt-status.js';
 import { NotificationDispatcher } from './notifications/dispatcher.js';
+import { Mailer } from './notifications/email.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
 import { FallbackBlockStore, MemoryBlockStore, RedisBlockStore } from './security/guard/block-store.js';
@@ -124,6 +125,9 @@ export function createServices(config: Config, logger: Logger): Services {
     allowedPrivate: new IpSet(config.notifications.allowedPrivate),
     maxAttempts: config.notifications.maxAttempts,
     logger: logger.child({ component: 'notifications' }),
+    ...(config.notifications.smtpUrl
+      ? { mailer: new Mailer(config.notifications.smtpUrl, config.notifications.smtpFrom) }
+      : {}),
   });
   return {
     config,

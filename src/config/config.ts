@@ -130,6 +130,8 @@ export interface Config {
   readonly notifications: {
     readonly renotifyMs: number;
     readonly escalateMs: number;
+    readonly smtpUrl: string | undefined;
+    readonly smtpFrom: string;
     /** Private targets webhooks may reach anyway (CIDRs). */
     readonly allowedPrivate: readonly string[];
     readonly maxAttempts: number;
@@ -472,6 +474,8 @@ function readNotifications(r: EnvReader): Config['notifications'] {
       r.problem('WEBHOOK_ALLOWED_PRIVATE', `"${entry}" is not an address or CIDR range`);
   }
   return {
+    smtpUrl: r.url('SMTP_URL', ['smtp', 'smtps'])?.href,
+    smtpFrom: r.string('SMTP_FROM') ?? 'Vigil <vigil@localhost>',
     renotifyMs: r.int('ALARM_RENOTIFY_MINUTES', { min: 0, max: 10_080 }, 30) * 60_000,
     escalateMs: r.int('ALARM_ESCALATE_MINUTES', { min: 0, max: 10_080 }, 60) * 60_000,
     allowedPrivate: allowed,

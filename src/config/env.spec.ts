@@ -509,6 +509,16 @@ export const ENV_VARS = {
     default: '60',
     doc: 'An open alarm nobody has acknowledged is raised one severity step (warning → minor → major → critical) after this many minutes, and again after each further period (0: never).',
   },
+  SMTP_URL: {
+    group: 'Notifications',
+    secret: true,
+    doc: 'SMTP server for email channels: `smtp://user:password@host:587` (STARTTLS when offered) or `smtps://…:465`. Email channels are refused while it is unset.',
+  },
+  SMTP_FROM: {
+    group: 'Notifications',
+    default: 'Vigil <vigil@localhost>',
+    doc: 'Sender of notification emails.',
+  },
   WEBHOOK_ALLOWED_PRIVATE: {
     group: 'Notifications',
     doc: 'Comma-separated addresses or CIDR ranges that webhook channels may target although they are private, loopback or link-local (refused otherwise, against SSRF). Example: `10.20.0.0/16`.',

@@ -478,7 +478,7 @@ export interface NotificationChannelsTable {
   id: string;
   tenant_id: string;
   name: string;
-  type: 'webhook' | 'slack' | 'teams';
+  type: 'webhook' | 'slack' | 'teams' | 'email';
   url: string;
   /** AES-256-GCM (SecretBox), never returned by the API. */
   secret: string;

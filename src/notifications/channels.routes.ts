@@ -7,6 +7,7 @@ import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
 import { IpSet } from '../security/guard/ip-rules.js';
 import type { Services } from '../services.js';
+import { mailRecipients } from './email.js';
 import { assertPublicTarget, TargetRefused } from './ssrf.js';
 
 const Severity = Type.Union([
@@ -98,7 +99,12 @@ export async function notificationChannelRoutes(
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 100 }),
-            type: Type.Union([Type.Literal('webhook'), Type.Literal('slack'), Type.Literal('teams')]),
+            type: Type.Union([
+              Type.Literal('webhook'),
+              Type.Literal('slack'),
+              Type.Literal('teams'),
+              Type.Literal('email'),
+            ]),
             url: Type.String({ minLength: 8, maxLength: 2000 }),
             minSeverity: Type.Optional(Severity),
           },
@@ -111,7 +117,12 @@ export async function notificationChannelRoutes(
       const tenantId = request.principal!.tenantId;
       const b = request.body;
       try {
-        await assertPublicTarget(b.url, allowed);
+        if (b.type === 'email') {
+          if (!mailRecipients(b.url))
+            throw new TargetRefused('an email channel needs mailto: with valid addresses');
+          if (!services.config.notifications.smtpUrl)
+            throw new TargetRefused('email channels need an SMTP server (SMTP_URL)');
+        } else await assertPublicTarget(b.url, allowed);
       } catch (err) {
         if (!(err instanceof TargetRefused)) throw err;
         throw new AppError('VALIDATION_FAILED', 'The webhook URL is refused', {

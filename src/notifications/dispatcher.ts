@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { IpSet } from '../security/guard/ip-rules.js';
+import { emailFor, type Mailer, mailRecipients } from './email.js';
 import { assertPublicTarget, TargetRefused } from './ssrf.js';
 import { formatFor, postWebhook } from './webhook.js';
 
@@ -33,6 +34,8 @@ export class NotificationDispatcher {
       readonly allowedPrivate: IpSet;
       readonly maxAttempts: number;
       readonly logger: Logger;
+      /** Email channels' sender (absent: email deliveries fail with a clear error). */
+      readonly mailer?: Mailer;
       readonly clock?: () => number;
     },
   ) {}
@@ -53,6 +56,7 @@ export class NotificationDispatcher {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+    this.deps.mailer?.close();
   }
 
   /** One pass over the due deliveries; returns how many were attempted. */
@@ -97,9 +101,18 @@ export class NotificationDispatcher {
       const attempts = Number(d.attempts) + 1;
       let result: { ok: boolean; status: number | null; error: string | null };
       try {
-        await assertPublicTarget(d.url, this.deps.allowedPrivate);
-        const secret = this.deps.secretBox.decryptString(d.secret, `channel:${d.tenant_id}`);
-        result = await postWebhook(d.url, secret, formatFor(d.type, d.payload), String(d.id), now);
+        if (d.type === 'email') {
+          const to = mailRecipients(d.url);
+          if (!to) throw new Error('the channel has no valid recipients');
+          if (!this.deps.mailer) throw new Error('no SMTP server is configured (SMTP_URL)');
+          const mail = emailFor(d.payload);
+          const sent = await this.deps.mailer.send(to, mail.subject, mail.text);
+          result = { ok: sent.ok, status: null, error: sent.error };
+        } else {
+          await assertPublicTarget(d.url, this.deps.allowedPrivate);
+          const secret = this.deps.secretBox.decryptString(d.secret, `channel:${d.tenant_id}`);
+          result = await postWebhook(d.url, secret, formatFor(d.type, d.payload), String(d.id), now);
+        }
       } catch (err) {
         result = {
           ok: false,

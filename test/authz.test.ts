@@ -102,6 +102,9 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/alarms/:id/comments': () => alarmB(),
     '/api/v1/alarms/:id/shelve': () => alarmB(),
     '/api/v1/alarms/:id/unshelve': () => alarmB(),
+    '/api/v1/incidents/:id': () => incidentB(),
+    '/api/v1/incidents/:id/alarms': () => incidentB(),
+    '/api/v1/incidents/:id/notes': () => incidentB(),
     '/api/v1/notification-channels/:id': () => channelB(),
     '/api/v1/notification-channels/:id/deliveries': () => channelB(),
     '/api/v1/maintenance-windows/:id': async () => {
@@ -114,6 +117,8 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
       });
     },
   };
+  /** An incident of tenant B, opened by hand. */
+  const incidentB = async () => createB('/api/v1/incidents', { title: 'B incident', alarmIds: [] });
   /** A webhook channel of tenant B, stored directly (its URL need not resolve here). */
   async function channelB(): Promise<string> {
     const id = randomUUID();
@@ -206,6 +211,9 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     'POST /api/v1/alarms/:id/close': {},
     'POST /api/v1/alarms/:id/comments': { text: 'by A' },
     'POST /api/v1/alarms/:id/shelve': { minutes: 5 },
+    'PATCH /api/v1/incidents/:id': { status: 'investigating' },
+    'POST /api/v1/incidents/:id/alarms': { alarmId: '00000000-0000-4000-8000-000000000000' },
+    'POST /api/v1/incidents/:id/notes': { text: 'by A' },
   };
 
   it('has a factory for every id-taking route', () => {

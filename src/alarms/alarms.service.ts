@@ -3,6 +3,7 @@ import type { Db, DbOrTrx } from '../db/database.js';
 import type { AlarmStatus } from '../db/schema.js';
 import type { DetectionEvent } from '../detection/pipeline/detection-event.js';
 import { AppError } from '../http/errors/catalogue.js';
+import { groupAlarm } from '../incidents/incidents.service.js';
 import { enqueueNotice } from '../notifications/outbox.js';
 import {
   type Alarm,
@@ -328,7 +329,10 @@ export class AlarmService {
       this.stats.raised++;
       if (!window) {
         const alarm = await findAlarm(trx, a.tenantId, id);
-        if (alarm) await this.notify(trx, alarm, 'raised', now, {});
+        if (alarm) {
+          await groupAlarm(trx, a.tenantId, alarm, now);
+          await this.notify(trx, alarm, 'raised', now, {});
+        }
       }
     } else this.stats.repeated++;
     await addAlarmEvent(trx, {

@@ -36,6 +36,9 @@ export interface Database {
   maintenance_windows: MaintenanceWindowsTable;
   notification_channels: NotificationChannelsTable;
   notification_outbox: NotificationOutboxTable;
+  incidents: IncidentsTable;
+  incident_alarms: IncidentAlarmsTable;
+  incident_events: IncidentEventsTable;
 }
 
 export interface SecurityEventsTable {
@@ -503,4 +506,39 @@ export interface NotificationOutboxTable {
   last_error: string | null;
   created_at: number;
   delivered_at: number | null;
+}
+
+export type IncidentStatus = 'open' | 'investigating' | 'resolved' | 'closed';
+
+export interface IncidentsTable {
+  id: string;
+  tenant_id: string;
+  title: string;
+  status: IncidentStatus;
+  /** The highest severity of its alarms. */
+  severity: string;
+  owner_id: string | null;
+  /** Set when it groups the alarms of one asset (automatic grouping). */
+  asset_id: string | null;
+  opened_at: number;
+  resolved_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IncidentAlarmsTable {
+  incident_id: string;
+  alarm_id: string;
+  added_at: number;
+}
+
+export interface IncidentEventsTable {
+  id: Generated<number>;
+  incident_id: string;
+  kind: 'opened' | 'alarm_added' | 'status' | 'owner' | 'note';
+  actor_type: 'user' | 'api-key' | 'system';
+  actor_id: string | null;
+  text: string | null;
+  details: string;
+  at: number;
 }

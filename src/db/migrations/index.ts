@@ -9,6 +9,7 @@ import * as m20261124150000 from './20261124150000_security.js';
 import * as m20261124160000 from './20261124160000_detection.js';
 import * as m20261124170000 from './20261124170000_alarms.js';
 import * as m20261124180000 from './20261124180000_notifications.js';
+import * as m20261124190000 from './20261124190000_incidents.js';
 
 /**
  * Every migration, by name; Kysely applies them in name order. Listed in code (not read from the
@@ -26,5 +27,6 @@ export const migrations: Record<string, Migration> = {
   '20261124160000_detection': m20261124160000,
   '20261124170000_alarms': m20261124170000,
   '20261124180000_notifications': m20261124180000,
+  '20261124190000_incidents': m20261124190000,
   // vigil:migrations-end (keep this line: `vigil migrate create` inserts above it)
 };

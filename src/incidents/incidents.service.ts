@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { Db, DbOrTrx } from '../db/database.js';
+import type { IncidentStatus, IncidentsTable } from '../db/schema.js';
+import { AppError } from '../http/errors/catalogue.js';
+
+const RANK: Record<string, number> = { info: 0, warning: 1, minor: 2, major: 3, critical: 4 };
+/** An alarm joins an open incident of its asset opened at most this long before it. */
+export const GROUP_WINDOW_MS = 30 * 60_000;
+
+export interface Incident {
+  readonly id: string;
+  readonly title: string;
+  readonly status: IncidentStatus;
+  readonly severity: string;
+  readonly ownerId: string | null;
+  readonly assetId: string | null;
+  readonly openedAt: number;
+  readonly resolvedAt: number | null;
+}
+
+export interface IncidentActor {
+  readonly type: 'user' | 'api-key' | 'system';
+  readonly id: string | null;
+}
+
+function toIncident(r: Selectable<IncidentsTable>): Incident {
+  return {
+    id: r.id,
+    title: r.title,
+    status: r.status,
+    severity: r.severity,
+    ownerId: r.owner_id,
+    assetId: r.asset_id,
+    openedAt: Number(r.opened_at),
+    resolvedAt: r.resolved_at === null ? null : Number(r.resolved_at),
+  };
+}
+
+const max = (a: string, b: string) => ((RANK[a] ?? 0) >= (RANK[b] ?? 0) ? a : b);
+
+async function event(
+  db: DbOrTrx,
+  incidentId: string,
+  kind: 'opened' | 'alarm_added' | 'status' | 'owner' | 'note',
+  actor: IncidentActor,
+  text: string | null,
+  details: Record<string, unknown>,
+  at: number,
+): Promise<void> {
+  await db
+    .insertInto('incident_events')
+    .values({
+      incident_id: incidentId,
+      kind,
+      actor_type: actor.type,
+      actor_id: actor.id,
+      text,
+      details: JSON.stringify(details),
+      at,
+    })
+    .execute();
+}
+
+export async function findIncident(db: DbOrTrx, tenantId: string, id: string): Promise<Incident | undefined> {
+  const r = await db
+    .selectFrom('incidents')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return r ? toIncident(r) : undefined;
+}
+
+/** Adds an alarm to an incident (once), raising the incident's severity to the alarm's if higher. */
+export async function attachAlarm(
+  db: DbOrTrx,
+  incident: Incident,
+  alarm: { id: string; severity: string; title: string },
+  actor: IncidentActor,
+  now: number,
+): Promise<void> {
+  const added = await db
+    .insertInto('incident_alarms')
+    .values({ incident_id: incident.id, alarm_id: alarm.id, added_at: now })
+    .onConflict((oc) => oc.columns(['incident_id', 'alarm_id']).doNothing())
+    .executeTakeFirst();
+  if (Number(added.numInsertedOrUpdatedRows ?? 0n) === 0) return;
+  const severity = max(incident.severity, alarm.severity);
+  await db
+    .updateTable('incidents')
+    .set({ severity, updated_at: now })
+    .where('id', '=', incident.id)
+    .execute();
+  await event(
+    db,
+    incident.id,
+    'alarm_added',
+    actor,
+    null,
+    { alarmId: alarm.id, title: alarm.title, severity: alarm.severity },
+    now,
+  );
+}
+
+/**
+ * Automatic grouping, in the alarm's transaction: an alarm of an asset joins the open incident of
+ * that asset opened within the grouping window before it, or opens one.
+ */
+export async function groupAlarm(
+  trx: DbOrTrx,
+  tenantId: string,
+  alarm: { id: string; severity: string; title: string; assetId: string | null; raisedAt: number },
+  now: number,
+): Promise<string | null> {
+  if (!alarm.assetId) return null;
+  const system: IncidentActor = { type: 'system', id: null };
+  const open = await trx
+    .selectFrom('incidents')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('asset_id', '=', alarm.assetId)
+    .where('status', 'in', ['open', 'investigating'])
+    .where('opened_at', '>=', alarm.raisedAt - GROUP_WINDOW_MS)
+    .orderBy('opened_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (open) {
+    await attachAlarm(trx, toIncident(open), alarm, system, now);
+    return open.id;
+  }
+  const asset = await trx
+    .selectFrom('assets')
+    .select('name')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', alarm.assetId)
+    .executeTakeFirst();
+  const id = randomUUID();
+  await trx
+    .insertInto('incidents')
+    .values({
+      id,
+      tenant_id: tenantId,
+      title: `${asset?.name ?? 'Asset'}: ${alarm.title}`,
+      status: 'open',
+      severity: alarm.severity,
+      owner_id: null,
+      asset_id: alarm.assetId,
+      opened_at: alarm.raisedAt,
+      resolved_at: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await event(trx, id, 'opened', system, null, { by: 'grouping', assetId: alarm.assetId }, now);
+  await attachAlarm(trx, (await findIncident(trx, tenantId, id))!, alarm, system, now);
+  return id;
+}
+
+/** Operator actions on incidents (each in its own transaction, with a timeline entry). */
+export class IncidentService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Opens an incident by hand over some alarms of the tenant (404 naming any that is not). */
+  async open(
+    tenantId: string,
+    title: string,
+    alarmIds: readonly string[],
+    actor: IncidentActor,
+  ): Promise<Incident> {
+    const now = this.clock();
+    return this.db.transaction().execute(async (trx) => {
+      const alarms = alarmIds.length
+        ? await trx
+            .selectFrom('alarms')
+            .select(['id', 'severity', 'title'])
+            .where('tenant_id', '=', tenantId)
+            .where('id', 'in', [...alarmIds])
+            .execute()
+        : [];
+      const missing = alarmIds.filter((id) => !alarms.some((a) => a.id === id));
+      if (missing.length > 0) {
+        throw new AppError('VALIDATION_FAILED', 'Unknown alarms', {
+          errors: missing.map((id) => ({
+            pointer: `/body/alarmIds/${alarmIds.indexOf(id)}`,
+            detail: 'is not an alarm of this tenant',
+          })),
+        });
+      }
+      const id = randomUUID();
+      const severity = alarms.reduce((s, a) => max(s, a.severity), 'info');
+      await trx
+        .insertInto('incidents')
+        .values({
+          id,
+          tenant_id: tenantId,
+          title,
+          status: 'open',
+          severity,
+          owner_id: actor.type === 'user' ? actor.id : null,
+          asset_id: null,
+          opened_at: now,
+          resolved_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await event(trx, id, 'opened', actor, null, { by: 'hand' }, now);
+      const incident = (await findIncident(trx, tenantId, id))!;
+      // Its severity is already the highest of them: attaching only links and records.
+      for (const a of alarms) await attachAlarm(trx, incident, a, actor, now);
+      return (await findIncident(trx, tenantId, id))!;
+    });
+  }
+
+  async addAlarm(tenantId: string, id: string, alarmId: string, actor: IncidentActor): Promise<Incident> {
+    const now = this.clock();
+    return this.db.transaction().execute(async (trx) => {
+      const incident = await findIncident(trx, tenantId, id);
+      if (!incident) throw new AppError('NOT_FOUND', 'No such incident');
+      const alarm = await trx
+        .selectFrom('alarms')
+        .select(['id', 'severity', 'title'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', alarmId)
+        .executeTakeFirst();
+      if (!alarm)
+        throw new AppError('VALIDATION_FAILED', 'Unknown alarm', {
+          errors: [{ pointer: '/body/alarmId', detail: 'is not an alarm of this tenant' }],
+        });
+      await attachAlarm(trx, incident, alarm, actor, now);
+      return (await findIncident(trx, tenantId, id))!;
+    });
+  }
+
+  /** Status, owner and title changes; a move to `resolved` stamps `resolvedAt`. */
+  async update(
+    tenantId: string,
+    id: string,
+    change: { status?: IncidentStatus; ownerId?: string | null; title?: string },
+    actor: IncidentActor,
+  ): Promise<Incident> {
+    const now = this.clock();
+    return this.db.transaction().execute(async (trx) => {
+      const incident = await findIncident(trx, tenantId, id);
+      if (!incident) throw new AppError('NOT_FOUND', 'No such incident');
+      if (change.ownerId) {
+        const member = await trx
+          .selectFrom('memberships')
+          .select('user_id')
+          .where('tenant_id', '=', tenantId)
+          .where('user_id', '=', change.ownerId)
+          .executeTakeFirst();
+        if (!member)
+          throw new AppError('VALIDATION_FAILED', 'Unknown owner', {
+            errors: [{ pointer: '/body/ownerId', detail: 'is not a member of this tenant' }],
+          });
+      }
+      if (incident.status === 'closed' && change.status && change.status !== 'closed')
+        throw new AppError('CONFLICT', 'A closed incident cannot be reopened; open a new one');
+      await trx
+        .updateTable('incidents')
+        .set({
+          ...(change.status ? { status: change.status } : {}),
+          ...(change.status === 'resolved' ? { resolved_at: now } : {}),
+          ...(change.ownerId !== undefined ? { owner_id: change.ownerId } : {}),
+          ...(change.title ? { title: change.title } : {}),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .execute();
+      if (change.status && change.status !== incident.status)
+        await event(trx, id, 'status', actor, null, { from: incident.status, to: change.status }, now);
+      if (change.ownerId !== undefined && change.ownerId !== incident.ownerId)
+        await event(trx, id, 'owner', actor, null, { from: incident.ownerId, to: change.ownerId }, now);
+      return (await findIncident(trx, tenantId, id))!;
+    });
+  }
+
+  async note(tenantId: string, id: string, text: string, actor: IncidentActor): Promise<void> {
+    const incident = await findIncident(this.db, tenantId, id);
+    if (!incident) throw new AppError('NOT_FOUND', 'No such incident');
+    await event(this.db, id, 'note', actor, text, {}, this.clock());
+  }
+}

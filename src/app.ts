@@ -27,6 +27,7 @@ import { clientErrorHandler, loadSheddingPlugin } from './http/request-limits.js
 import { securityHeadersPlugin } from './http/security-headers.js';
 import { tlsOptions } from './http/tls.js';
 import { incidentRoutes } from './incidents/incidents.routes.js';
+import { workOrderRoutes } from './incidents/work-orders.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
 import { ProcessPressure } from './monitoring/pressure.js';
@@ -196,6 +197,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(maintenanceWindowRoutes, { prefix: '/api/v1', services });
   await app.register(notificationChannelRoutes, { prefix: '/api/v1', services });
   await app.register(incidentRoutes, { prefix: '/api/v1', services });
+  await app.register(workOrderRoutes, { prefix: '/api/v1', services });
   await app.register(detectionStatusRoutes, { prefix: '/api/v1/admin', services });
 
   await app.register(healthRoutes, {

@@ -102,6 +102,11 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/alarms/:id/comments': () => alarmB(),
     '/api/v1/alarms/:id/shelve': () => alarmB(),
     '/api/v1/alarms/:id/unshelve': () => alarmB(),
+    '/api/v1/maintenance/:id': async () =>
+      createB('/api/v1/maintenance', {
+        assetId: await createB('/api/v1/assets', { key: `a-${randomUUID()}`, name: 'Pump', kind: 'pump' }),
+        title: 'B work',
+      }),
     '/api/v1/incidents/:id': () => incidentB(),
     '/api/v1/incidents/:id/alarms': () => incidentB(),
     '/api/v1/incidents/:id/notes': () => incidentB(),
@@ -212,6 +217,7 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     'POST /api/v1/alarms/:id/comments': { text: 'by A' },
     'POST /api/v1/alarms/:id/shelve': { minutes: 5 },
     'PATCH /api/v1/incidents/:id': { status: 'investigating' },
+    'PATCH /api/v1/maintenance/:id': { notes: 'by A' },
     'POST /api/v1/incidents/:id/alarms': { alarmId: '00000000-0000-4000-8000-000000000000' },
     'POST /api/v1/incidents/:id/notes': { text: 'by A' },
   };

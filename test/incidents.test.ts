@@ -122,4 +122,47 @@ describe.each(DIALECTS)('incidents on %s', (dialect) => {
     });
     expect(viewer.statusCode).toBe(403);
   });
+
+  it('the maintenance log: work orders of an asset, linked to an alarm and an incident, moved forward only', async () => {
+    const alarm = (
+      (await call('GET', `/alarms?from=0&assetId=${assetId}`)).json().items as { id: string }[]
+    )[0]!;
+    const incident = (
+      (await call('GET', '/incidents')).json().items as { id: string; assetId: string | null }[]
+    ).find((i) => i.assetId === assetId)!;
+    const bad = await call('POST', '/maintenance', {
+      assetId: '00000000-0000-4000-8000-000000000000',
+      title: 'x',
+      alarmId: '00000000-0000-4000-8000-000000000000',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors.map((e: { pointer: string }) => e.pointer)).toEqual([
+      '/body/assetId',
+      '/body/alarmId',
+    ]);
+    const made = await call('POST', '/maintenance', {
+      assetId,
+      title: 'Replace pressure transducer',
+      alarmId: alarm.id,
+      incidentId: incident.id,
+      plannedFor: '2026-12-01T08:00:00Z',
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    expect(made.json()).toMatchObject({
+      status: 'planned',
+      plannedFor: '2026-12-01T08:00:00.000Z',
+      alarmId: alarm.id,
+    });
+    const id = made.json().id as string;
+    const started = (
+      await call('PATCH', `/maintenance/${id}`, { status: 'in_progress', notes: 'on site' })
+    ).json();
+    expect(started).toMatchObject({ status: 'in_progress', notes: 'on site' });
+    expect(started.startedAt).not.toBeNull();
+    expect((await call('PATCH', `/maintenance/${id}`, { status: 'planned' })).statusCode).toBe(409);
+    const done = (await call('PATCH', `/maintenance/${id}`, { status: 'done' })).json();
+    expect(done.doneAt).not.toBeNull();
+    const linked = (await call('GET', `/maintenance?incidentId=${incident.id}`)).json().items;
+    expect(linked.map((w: { id: string }) => w.id)).toEqual([id]);
+  });
 });

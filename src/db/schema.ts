@@ -39,6 +39,7 @@ export interface Database {
   incidents: IncidentsTable;
   incident_alarms: IncidentAlarmsTable;
   incident_events: IncidentEventsTable;
+  work_orders: WorkOrdersTable;
 }
 
 export interface SecurityEventsTable {
@@ -541,4 +542,23 @@ export interface IncidentEventsTable {
   text: string | null;
   details: string;
   at: number;
+}
+
+/** A maintenance work order of an asset (the maintenance log). */
+export interface WorkOrdersTable {
+  id: string;
+  tenant_id: string;
+  asset_id: string;
+  title: string;
+  status: 'planned' | 'in_progress' | 'done';
+  notes: string;
+  assignee_id: string | null;
+  alarm_id: string | null;
+  incident_id: string | null;
+  planned_for: number | null;
+  started_at: number | null;
+  done_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
 }

@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import { describeNotice } from './webhook.js';
 
 /** Addresses of an email channel's `mailto:` URL (comma-separated), or null when one is not an address. */
 export function mailRecipients(url: string): string[] | null {
@@ -41,27 +42,15 @@ export class Mailer {
 
 /** Subject and body of a notification email from its JSON payload. */
 export function emailFor(payload: string): { subject: string; text: string } {
-  const p = JSON.parse(payload) as {
-    event: string;
-    alarm?: {
-      title?: string;
-      severity?: string;
-      raisedAt?: string;
-      lastValue?: number | null;
-      dedupKey?: string;
-      id?: string;
-    };
-  };
-  const a = p.alarm ?? {};
-  const subject = `[${(a.severity ?? 'info').toUpperCase()}] ${a.title ?? 'Alarm'} ${p.event}`;
+  const { alarm: a, headline } = describeNotice(payload);
   const text = [
-    subject,
+    headline,
     '',
     `Alarm:      ${a.id ?? '?'} (${a.dedupKey ?? ''})`,
     `Raised at:  ${a.raisedAt ?? '?'}`,
     `Last value: ${a.lastValue ?? '—'}`,
     '',
-    JSON.stringify(p, null, 2),
+    JSON.stringify(JSON.parse(payload), null, 2),
   ].join('\n');
-  return { subject, text };
+  return { subject: headline, text };
 }

@@ -17,21 +17,35 @@ const COLORS: Record<string, string> = {
  * The body a channel type expects: Vigil's JSON for `webhook`; a `text` message for Slack
  * incoming webhooks (and Mattermost, Rocket.Chat); an Office 365 MessageCard for Teams.
  */
+/** A notice's payload as people read it: a headline and a line of facts (chat messages, email). */
+export function describeNotice(payload: string): {
+  readonly event: string;
+  readonly alarm: NoticeAlarm;
+  readonly headline: string;
+  readonly facts: string;
+} {
+  const p = JSON.parse(payload) as { event: string; alarm?: NoticeAlarm };
+  const a = p.alarm ?? {};
+  return {
+    event: p.event,
+    alarm: a,
+    headline: `[${(a.severity ?? 'info').toUpperCase()}] ${a.title ?? 'Alarm'} ${p.event}`,
+    facts: `${a.dedupKey ?? ''} · raised ${a.raisedAt ?? '?'} · last value ${a.lastValue ?? '—'}`,
+  };
+}
+
+interface NoticeAlarm {
+  readonly id?: string;
+  readonly title?: string;
+  readonly severity?: string;
+  readonly raisedAt?: string;
+  readonly lastValue?: number | null;
+  readonly dedupKey?: string;
+}
+
 export function formatFor(type: string, payload: string): string {
   if (type === 'webhook') return payload;
-  const p = JSON.parse(payload) as {
-    event: string;
-    alarm?: {
-      title?: string;
-      severity?: string;
-      raisedAt?: string;
-      lastValue?: number | null;
-      dedupKey?: string;
-    };
-  };
-  const a = p.alarm ?? {};
-  const headline = `[${(a.severity ?? 'info').toUpperCase()}] ${a.title ?? 'Alarm'} ${p.event}`;
-  const facts = `${a.dedupKey ?? ''} · raised ${a.raisedAt ?? '?'} · last value ${a.lastValue ?? '—'}`;
+  const { alarm: a, headline, facts } = describeNotice(payload);
   if (type === 'slack') return JSON.stringify({ text: `${headline}\n${facts}` });
   return JSON.stringify({
     '@type': 'MessageCard',

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { auditContext, recordAudit } from '../audit/audit.service.js';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { decodeCursor, encodeCursor } from '../http/pagination.js';
+import { encodeCursor, keysetCursor } from '../http/pagination.js';
 import { Time, window } from '../http/time-query.js';
 import type { Services } from '../services.js';
 import {
@@ -125,12 +125,7 @@ export async function alarmRoutes(base: FastifyInstance, opts: { services: Servi
     async (request) => {
       const q = request.query;
       const { from, to } = window(q, 30 * DAY);
-      const c = decodeCursor<string>(q.cursor, 'string');
-      const m = c === undefined ? null : /^(-?\d+):(.+)$/.exec(c);
-      if (q.cursor !== undefined && !m)
-        throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
-          errors: [{ pointer: '/query/cursor', detail: 'unknown cursor' }],
-        });
+      const m = keysetCursor(q.cursor, /^(-?\d+):(.+)$/);
       const limit = q.limit ?? 100;
       const items = await listAlarms(db, {
         tenantId: request.principal!.tenantId,
@@ -140,7 +135,7 @@ export async function alarmRoutes(base: FastifyInstance, opts: { services: Servi
         ...(q.assetId ? { assetId: q.assetId } : {}),
         from,
         to,
-        ...(m ? { before: { raisedAt: Number(m[1]), id: m[2]! } } : {}),
+        ...(m ? { before: { raisedAt: Number(m[0]), id: m[1] } } : {}),
         limit,
       });
       const last = items[items.length - 1];

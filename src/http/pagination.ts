@@ -1,4 +1,5 @@
 import { type TSchema, Type } from 'typebox';
+import { AppError } from './errors/catalogue.js';
 
 /** Opaque cursors: base64url of the last item's sort key, so clients cannot depend on its shape. */
 export function encodeCursor(value: string | number): string {
@@ -33,4 +34,20 @@ export function page<T>(items: T[], limit: number, key: (item: T) => string | nu
 /** Response schema of a cursor-paginated list of `item`. */
 export function PageOf<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+}
+
+/**
+ * A keyset cursor `<sort value>:<tie-breaker>` (encodeCursor of that string), matched against the
+ * route's own `shape` (two groups). Absent: undefined; present but not one of ours: 400.
+ */
+export function keysetCursor(cursor: string | undefined, shape: RegExp): [string, string] | undefined {
+  if (cursor === undefined) return undefined;
+  const raw = decodeCursor<string>(cursor, 'string');
+  const m = raw === undefined ? null : shape.exec(raw);
+  if (!m) {
+    throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
+      errors: [{ pointer: '/query/cursor', detail: 'unknown cursor' }],
+    });
+  }
+  return [m[1]!, m[2]!];
 }

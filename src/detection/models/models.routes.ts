@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { auditContext, recordAuditIn } from '../../audit/audit.service.js';
 import { Uuid } from '../../auth/auth.schemas.js';
 import { AppError } from '../../http/errors/catalogue.js';
-import { decodeCursor, encodeCursor } from '../../http/pagination.js';
+import { encodeCursor, keysetCursor } from '../../http/pagination.js';
 import { findAsset } from '../../registry/assets.repository.js';
 import { findSensor } from '../../registry/sensors.repository.js';
 import type { Services } from '../../services.js';
@@ -161,17 +161,12 @@ export async function modelRoutes(base: FastifyInstance, opts: { services: Servi
     async (request) => {
       const q = request.query;
       const limit = q.limit ?? 50;
-      const c = decodeCursor<string>(q.cursor, 'string');
-      const m = c === undefined ? null : /^(\d+):(.+)$/.exec(c);
-      if (q.cursor !== undefined && !m)
-        throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
-          errors: [{ pointer: '/query/cursor', detail: 'unknown cursor' }],
-        });
+      const m = keysetCursor(q.cursor, /^(\d+):(.+)$/);
       const items = await listModels(db, request.principal!.tenantId, {
         ...(q.sensorId ? { scope: 'sensor' as const, targetId: q.sensorId } : {}),
         ...(q.assetId ? { scope: 'asset' as const, targetId: q.assetId } : {}),
         ...(q.status ? { status: q.status } : {}),
-        ...(m ? { beforeCreated: { at: Number(m[1]), id: m[2]! } } : {}),
+        ...(m ? { beforeCreated: { at: Number(m[0]), id: m[1] } } : {}),
         limit,
       });
       const last = items[items.length - 1];
@@ -208,15 +203,10 @@ export async function modelRoutes(base: FastifyInstance, opts: { services: Servi
     async (request) => {
       const q = request.query;
       const limit = q.limit ?? 50;
-      const c = decodeCursor<string>(q.cursor, 'string');
-      const m = c === undefined ? null : /^(\d+):(.+)$/.exec(c);
-      if (q.cursor !== undefined && !m)
-        throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
-          errors: [{ pointer: '/query/cursor', detail: 'unknown cursor' }],
-        });
+      const m = keysetCursor(q.cursor, /^(\d+):(.+)$/);
       const items = await listTrainingRuns(db, request.principal!.tenantId, {
         ...(q.targetId ? { targetId: q.targetId } : {}),
-        ...(m ? { before: { at: Number(m[1]), id: m[2]! } } : {}),
+        ...(m ? { before: { at: Number(m[0]), id: m[1] } } : {}),
         limit,
       });
       const last = items[items.length - 1];

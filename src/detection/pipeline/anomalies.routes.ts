@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../http/errors/catalogue.js';
-import { decodeCursor, encodeCursor } from '../../http/pagination.js';
+import { encodeCursor, keysetCursor } from '../../http/pagination.js';
 import { Time, window } from '../../http/time-query.js';
 import type { Services } from '../../services.js';
 import { type Anomaly, listAnomalies } from './anomalies.repository.js';
@@ -83,13 +83,7 @@ export async function anomalyRoutes(base: FastifyInstance, opts: { services: Ser
         if (!sensor) throw new AppError('NOT_FOUND', 'No such sensor');
         sensorId = sensor.id;
       }
-      const raw = decodeCursor<string>(q.cursor, 'string');
-      const m = raw === undefined ? null : /^(-?\d+):(\d+)$/.exec(raw);
-      if (q.cursor !== undefined && !m) {
-        throw new AppError('VALIDATION_FAILED', 'Invalid cursor', {
-          errors: [{ pointer: '/query/cursor', detail: 'unknown cursor' }],
-        });
-      }
+      const m = keysetCursor(q.cursor, /^(-?\d+):(\d+)$/);
       const limit = q.limit ?? 100;
       const items = await listAnomalies(db, {
         tenantId,
@@ -99,7 +93,7 @@ export async function anomalyRoutes(base: FastifyInstance, opts: { services: Ser
         to,
         ...(q.kind ? { kind: q.kind } : {}),
         ...(q.minScore !== undefined ? { minScore: q.minScore } : {}),
-        ...(m ? { before: { ts: Number(m[1]), id: Number(m[2]) } } : {}),
+        ...(m ? { before: { ts: Number(m[0]), id: Number(m[1]) } } : {}),
         limit,
       });
       const last = items[items.length - 1];

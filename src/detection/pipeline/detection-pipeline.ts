@@ -4,7 +4,7 @@ import { isForeignKeyViolation } from '../../registry/registry.util.js';
 import type { QueryService } from '../../telemetry/query/query.service.js';
 import type { SeriesIds } from '../../telemetry/storage/series-ids.js';
 import { expectedInterval, heartbeatDue } from '../detectors/data-quality.js';
-import { D, DETECTORS, Evaluation, POINT_DETECTORS } from '../engine/evaluation.js';
+import { D, DETECTORS, Evaluation, POINT_DETECTORS, type Transition } from '../engine/evaluation.js';
 import { F } from '../engine/sensor-state.js';
 import type { AnomalyRow } from './anomalies.repository.js';
 import { anomalyKey, insertAnomalies } from './anomalies.repository.js';
@@ -434,21 +434,7 @@ export class DetectionPipeline {
       ctx.lastArrival = this.arrival;
     }
     for (const t of out.transitions) {
-      events.push({
-        tenantId: ctx.tenantId,
-        sensorId: ctx.sensorId,
-        assetId: ctx.assetId,
-        ts,
-        value,
-        kind: t.state,
-        detector: t.detector,
-        ruleId: t.ruleId,
-        severity: t.severity,
-        score: t.state === 'raised' ? 1 : 0,
-        confidence: 1,
-        detectors: [t.detector],
-        explanation: { observed: value, ...t.detail },
-      });
+      events.push(conditionEvent(ctx, ts, value, t));
     }
     if (out.pointScore >= detector.config.threshold) {
       let top: number = D.ewma;
@@ -474,21 +460,7 @@ export class DetectionPipeline {
     if (!asset) return;
     const a = asset.detector.evaluate(asset.state, ctx.key, ts, value);
     for (const t of a.transitions) {
-      events.push({
-        tenantId: ctx.tenantId,
-        sensorId: ctx.sensorId,
-        assetId: ctx.assetId,
-        ts,
-        value,
-        kind: t.state,
-        detector: 'asset-rule',
-        ruleId: t.ruleId,
-        severity: t.severity,
-        score: t.state === 'raised' ? 1 : 0,
-        confidence: 1,
-        detectors: ['asset-rule'],
-        explanation: { observed: value, ...t.detail },
-      });
+      events.push(conditionEvent(ctx, ts, value, t));
     }
     if (a.score >= detector.config.threshold) {
       events.push({
@@ -640,4 +612,23 @@ export class DetectionPipeline {
     }
     this.stats.checkpoints++;
   }
+}
+
+/** The event of a condition (rule, asset rule, flatline, gap) raised or cleared at a reading. */
+function conditionEvent(ctx: SensorContext, ts: number, value: number, t: Transition): DetectionEvent {
+  return {
+    tenantId: ctx.tenantId,
+    sensorId: ctx.sensorId,
+    assetId: ctx.assetId,
+    ts,
+    value,
+    kind: t.state,
+    detector: t.detector,
+    ruleId: t.ruleId,
+    severity: t.severity,
+    score: t.state === 'raised' ? 1 : 0,
+    confidence: 1,
+    detectors: [t.detector],
+    explanation: { observed: value, ...t.detail },
+  };
 }

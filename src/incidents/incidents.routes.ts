@@ -5,7 +5,13 @@ import { auditContext } from '../audit/audit.service.js';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
-import { findIncident, type Incident, type IncidentActor, IncidentService } from './incidents.service.js';
+import {
+  findIncident,
+  type Incident,
+  type IncidentActor,
+  IncidentService,
+  toIncident,
+} from './incidents.service.js';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 const Status = Type.Union([
@@ -64,20 +70,7 @@ export async function incidentRoutes(base: FastifyInstance, opts: { services: Se
         .orderBy('opened_at', 'desc')
         .limit(request.query.limit ?? 100)
         .execute();
-      return {
-        items: rows.map((r) =>
-          present({
-            id: r.id,
-            title: r.title,
-            status: r.status,
-            severity: r.severity,
-            ownerId: r.owner_id,
-            assetId: r.asset_id,
-            openedAt: Number(r.opened_at),
-            resolvedAt: r.resolved_at === null ? null : Number(r.resolved_at),
-          }),
-        ),
-      };
+      return { items: rows.map((r) => present(toIncident(r))) };
     },
   );
 

@@ -24,7 +24,8 @@ export interface IncidentActor {
   readonly id: string | null;
 }
 
-function toIncident(r: Selectable<IncidentsTable>): Incident {
+/** An incidents row as the service and routes see it. */
+export function toIncident(r: Selectable<IncidentsTable>): Incident {
   return {
     id: r.id,
     title: r.title,

@@ -365,6 +365,8 @@ export class AlarmService {
       alarmId: alarm.id,
       event,
       severity: alarm.severity,
+      assetId: alarm.assetId,
+      sensorId: alarm.sensorId,
       now,
       payload: {
         alarm: {

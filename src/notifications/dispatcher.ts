@@ -40,21 +40,41 @@ export class NotificationDispatcher {
     },
   ) {}
 
+  private again = false;
+
   start(intervalMs = 1000): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .then(() => undefined)
-        .catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'notifications: dispatch failed'))
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, intervalMs);
+    this.timer = setInterval(() => this.tick(), intervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * New deliveries were committed: send them now rather than at the next tick (a pass already
+   * running is followed by another one).
+   */
+  kick(): void {
+    if (!this.timer) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.tick();
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.again = false;
+    this.running = this.runOnce()
+      .then(() => undefined)
+      .catch((err: Error) => this.deps.logger.warn({ err: err.message }, 'notifications: dispatch failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && this.timer) this.tick();
+      });
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
     await this.running;
     this.deps.mailer?.close();
   }

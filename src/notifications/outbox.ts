@@ -9,6 +9,9 @@ export interface AlarmNotice {
   /** `raised`, `resolved` or `flapping`. */
   readonly event: string;
   readonly severity: string;
+  /** What the alarm is about (routing by site follows the asset, or the sensor's asset). */
+  readonly assetId: string | null;
+  readonly sensorId: string | null;
   readonly payload: Record<string, unknown>;
   readonly now: number;
 }

@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { alarmRuleRoutes } from './alarms/alarm-rules.routes.js';
 import { alarmRoutes } from './alarms/alarms.routes.js';
 import { maintenanceWindowRoutes } from './alarms/maintenance-windows.routes.js';
 import { apiKeyRoutes } from './api-keys/api-keys.routes.js';
@@ -33,6 +34,7 @@ import { healthRoutes } from './monitoring/health.routes.js';
 import { ProcessPressure } from './monitoring/pressure.js';
 import { mqttRoutes } from './mqtt/mqtt.routes.js';
 import { notificationChannelRoutes } from './notifications/channels.routes.js';
+import { notificationPreferenceRoutes } from './notifications/preferences.routes.js';
 import { assetRoutes } from './registry/assets.routes.js';
 import { deviceRoutes } from './registry/devices.routes.js';
 import { importRoutes } from './registry/import.routes.js';
@@ -194,8 +196,10 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(anomalyRoutes, { prefix: '/api/v1', services });
   await app.register(modelRoutes, { prefix: '/api/v1', services });
   await app.register(alarmRoutes, { prefix: '/api/v1', services });
+  await app.register(alarmRuleRoutes, { prefix: '/api/v1', services });
   await app.register(maintenanceWindowRoutes, { prefix: '/api/v1', services });
   await app.register(notificationChannelRoutes, { prefix: '/api/v1', services });
+  await app.register(notificationPreferenceRoutes, { prefix: '/api/v1', services });
   await app.register(incidentRoutes, { prefix: '/api/v1', services });
   await app.register(workOrderRoutes, { prefix: '/api/v1', services });
   await app.register(detectionStatusRoutes, { prefix: '/api/v1/admin', services });

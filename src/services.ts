@@ -11,6 +11,7 @@ import { RateLimits } from './http/rate-limit/rate-limits.js';
 import { MqttStatusBoard } from './mqtt/mqtt-status.js';
 import { NotificationDispatcher } from './notifications/dispatcher.js';
 import { Mailer } from './notifications/email.js';
+import { RealtimeHub } from './realtime/hub.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
 import { FallbackBlockStore, MemoryBlockStore, RedisBlockStore } from './security/guard/block-store.js';
@@ -55,6 +56,8 @@ export interface Services {
   readonly detection: DetectionPipeline | undefined;
   /** The alarm stage: detection events into deduplicated alarms and their lifecycle. */
   readonly alarms: AlarmService;
+  /** Committed changes for live clients (alarm events today). */
+  readonly hub: RealtimeHub;
   /** Delivers the notification outbox (started by the server). */
   readonly notifications: NotificationDispatcher;
 }
@@ -113,12 +116,27 @@ export function createServices(config: Config, logger: Logger): Services {
   const alarms = new AlarmService(database.db, logger.child({ component: 'alarms' }), Date.now, {
     renotifyMs: config.notifications.renotifyMs,
     escalateMs: config.notifications.escalateMs,
+    grouping: {
+      by: config.notifications.incidentGroupBy,
+      windowMs: config.notifications.incidentGroupWindowMs,
+    },
   });
   if (detection) {
     telemetry.ingest.onStored = (tenantId, sensorIds, ts, value) =>
       detection.enqueue(tenantId, sensorIds, ts, value);
-    detection.onEvents((events) => void alarms.apply(events).catch(() => undefined));
+    detection.onStored((trx, events) => alarms.applyIn(trx, events));
   }
+  const hub = new RealtimeHub();
+  alarms.onChanges((changes) => {
+    for (const c of changes)
+      hub.publish({
+        tenantId: c.tenantId,
+        channel: 'alarms',
+        type: `alarm.${c.event}`,
+        payload: { alarmId: c.alarmId, ...c.alarm },
+        at: c.at,
+      });
+  });
   const notifications = new NotificationDispatcher({
     db: database.db,
     secretBox: identity.secretBox,
@@ -129,11 +147,13 @@ export function createServices(config: Config, logger: Logger): Services {
       ? { mailer: new Mailer(config.notifications.smtpUrl, config.notifications.smtpFrom) }
       : {}),
   });
+  alarms.onNotices(() => notifications.kick());
   return {
     config,
     logger,
     detection,
     alarms,
+    hub,
     notifications,
     database,
     redis,

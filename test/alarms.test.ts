@@ -280,7 +280,7 @@ describe.each(DIALECTS)('alarms on %s', (dialect) => {
           },
           now,
         )
-      ).id;
+      ).alarm.id;
     const id = await raise(`sensor:${f.ids.pB}:esc`);
     const acked = await raise(`sensor:${f.ids.pB}:esc-acked`);
     expect((await call('POST', `/alarms/${acked}/acknowledge`, {})).statusCode).toBe(200);

@@ -102,6 +102,10 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/alarms/:id/comments': () => alarmB(),
     '/api/v1/alarms/:id/shelve': () => alarmB(),
     '/api/v1/alarms/:id/unshelve': () => alarmB(),
+    '/api/v1/alarms/:id/assign': () => alarmB(),
+    '/api/v1/alarm-rules/:id': () =>
+      createB('/api/v1/alarm-rules', { name: 'B rule', detectors: ['anomaly'] }),
+    '/api/v1/sensors/:id/alarm-rules/effective': () => sensorB(),
     '/api/v1/maintenance/:id': async () =>
       createB('/api/v1/maintenance', {
         assetId: await createB('/api/v1/assets', { key: `a-${randomUUID()}`, name: 'Pump', kind: 'pump' }),
@@ -146,7 +150,9 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
   }
   /** An open alarm of tenant B. */
   async function alarmB(): Promise<string> {
-    const { id } = await upsertAlarm(
+    const {
+      alarm: { id },
+    } = await upsertAlarm(
       t.services.database.db,
       {
         tenantId: tenantB,
@@ -216,8 +222,11 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     'POST /api/v1/alarms/:id/close': {},
     'POST /api/v1/alarms/:id/comments': { text: 'by A' },
     'POST /api/v1/alarms/:id/shelve': { minutes: 5 },
+    'POST /api/v1/alarms/:id/assign': { assigneeId: null },
+    'PUT /api/v1/alarm-rules/:id': { name: 'By A', detectors: ['anomaly'] },
     'PATCH /api/v1/incidents/:id': { status: 'investigating' },
     'PATCH /api/v1/maintenance/:id': { notes: 'by A' },
+    'PATCH /api/v1/notification-channels/:id': { name: 'Renamed by A' },
     'POST /api/v1/incidents/:id/alarms': { alarmId: '00000000-0000-4000-8000-000000000000' },
     'POST /api/v1/incidents/:id/notes': { text: 'by A' },
   };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Selectable, sql } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
-import type { AlarmEventsTable, AlarmStatus, AlarmsTable } from '../db/schema.js';
+import type { AlarmEventsTable, AlarmStatus, AlarmsTable, AutoClear } from '../db/schema.js';
 
 const OPEN: AlarmStatus[] = ['open', 'acknowledged'];
 
@@ -34,6 +34,13 @@ export interface Alarm {
   readonly flapping: boolean;
   /** Raised during this maintenance window (kept and marked, not to be notified). */
   readonly maintenanceWindowId: string | null;
+  /** The alarm rule it was raised under (null: the built-in defaults). */
+  readonly alarmRuleId: string | null;
+  readonly autoClear: AutoClear;
+  readonly quietMs: number;
+  /** Reading time from which an `after-quiet` alarm counts its quiet (null: not quiet). */
+  readonly quietSince: number | null;
+  readonly assigneeId: string | null;
 }
 
 export interface AlarmHistoryEntry {
@@ -75,6 +82,11 @@ function toAlarm(r: Selectable<AlarmsTable>): Alarm {
     shelvedBy: r.shelved_by,
     flapping: Number(r.flapping) === 1,
     maintenanceWindowId: r.maintenance_window_id,
+    alarmRuleId: r.alarm_rule_id,
+    autoClear: r.auto_clear,
+    quietMs: Number(r.quiet_ms),
+    quietSince: n(r.quiet_since),
+    assigneeId: r.assignee_id,
   };
 }
 
@@ -92,6 +104,13 @@ export interface RaiseInput {
   readonly value: number | null;
   readonly details: Record<string, unknown>;
   readonly maintenanceWindowId?: string | null;
+  readonly alarmRuleId?: string | null;
+  readonly autoClear?: AutoClear;
+  readonly quietMs?: number;
+  /** Set for a point anomaly's alarm that clears after quiet: its reading time. */
+  readonly quietSince?: number | null;
+  /** How many occurrences it is raised with (a rule may have held it back until several). */
+  readonly occurrences?: number;
 }
 
 /**
@@ -102,11 +121,12 @@ export async function upsertAlarm(
   db: DbOrTrx,
   a: RaiseInput,
   now: number,
-): Promise<{ id: string; created: boolean }> {
+): Promise<{ alarm: Alarm; created: boolean }> {
+  const id = randomUUID();
   const row = await db
     .insertInto('alarms')
     .values({
-      id: randomUUID(),
+      id,
       tenant_id: a.tenantId,
       dedup_key: a.dedupKey,
       sensor_id: a.sensorId,
@@ -116,7 +136,7 @@ export async function upsertAlarm(
       severity: a.severity,
       status: 'open',
       title: a.title,
-      occurrences: 1,
+      occurrences: a.occurrences ?? 1,
       raised_at: a.at,
       last_seen_at: a.at,
       last_value: a.value,
@@ -130,6 +150,10 @@ export async function upsertAlarm(
       shelved_until: null,
       shelved_by: null,
       maintenance_window_id: a.maintenanceWindowId ?? null,
+      alarm_rule_id: a.alarmRuleId ?? null,
+      auto_clear: a.autoClear ?? 'on-clear',
+      quiet_ms: a.quietMs ?? 0,
+      quiet_since: a.quietSince ?? null,
       created_at: now,
       updated_at: now,
     })
@@ -144,12 +168,16 @@ export async function upsertAlarm(
           raised_at: sql`case when excluded.raised_at < alarms.raised_at then excluded.raised_at else alarms.raised_at end`,
           last_seen_at: sql`case when excluded.last_seen_at > alarms.last_seen_at then excluded.last_seen_at else alarms.last_seen_at end`,
           last_value: sql`case when excluded.last_seen_at >= alarms.last_seen_at then excluded.last_value else alarms.last_value end`,
+          // A point anomaly restarts the quiet (from its newest sighting); a condition raised
+          // again is not quiet until it clears again.
+          quiet_since: sql`case when excluded.quiet_since is null then null when alarms.quiet_since is null or excluded.quiet_since > alarms.quiet_since then excluded.quiet_since else alarms.quiet_since end`,
           updated_at: now,
         }),
     )
-    .returning(['id', 'occurrences'])
+    .returningAll()
     .executeTakeFirstOrThrow();
-  return { id: row.id, created: Number(row.occurrences) === 1 };
+  // Our fresh id came back only if the row is new.
+  return { alarm: toAlarm(row), created: row.id === id };
 }
 
 /** The open (or acknowledged) alarm of a key, if any. */
@@ -252,6 +280,7 @@ export interface AlarmQuery {
   readonly severity?: string;
   readonly sensorId?: string;
   readonly assetId?: string;
+  readonly assigneeId?: string;
   readonly from?: number;
   readonly to?: number;
   readonly before?: { raisedAt: number; id: string };
@@ -265,6 +294,7 @@ export async function listAlarms(db: DbOrTrx, q: AlarmQuery): Promise<Alarm[]> {
   if (q.severity) query = query.where('severity', '=', q.severity);
   if (q.sensorId) query = query.where('sensor_id', '=', q.sensorId);
   if (q.assetId) query = query.where('asset_id', '=', q.assetId);
+  if (q.assigneeId) query = query.where('assignee_id', '=', q.assigneeId);
   if (q.from !== undefined) query = query.where('raised_at', '>=', q.from);
   if (q.to !== undefined) query = query.where('raised_at', '<', q.to);
   const b = q.before;

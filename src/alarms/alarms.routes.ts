@@ -55,6 +55,13 @@ const AlarmSchema = Type.Object({
   flapping: Type.Boolean(),
   /** Raised during a maintenance window (marked; not to be notified). */
   maintenanceWindowId: Type.Union([Type.String(), Type.Null()]),
+  /** The alarm rule it was raised under (null: the built-in defaults). */
+  alarmRuleId: Type.Union([Type.String(), Type.Null()]),
+  /** How it resolves by itself: `on-clear`, `after-quiet` or `manual`. */
+  autoClear: Type.String(),
+  /** For `after-quiet`: when it resolves if nothing happens before (null: not quiet now). */
+  resolvesAt: NullableTime,
+  assigneeId: Type.Union([Type.String(), Type.Null()]),
 });
 
 const HistorySchema = Type.Object({
@@ -68,8 +75,14 @@ const HistorySchema = Type.Object({
   at: Type.String({ format: 'date-time' }),
 });
 
-const present = (a: Alarm) => ({
+const present = ({ quietSince, quietMs, ...a }: Alarm) => ({
   ...a,
+  resolvesAt:
+    a.autoClear === 'after-quiet' &&
+    quietSince !== null &&
+    (a.status === 'open' || a.status === 'acknowledged')
+      ? iso(quietSince + quietMs)
+      : null,
   raisedAt: iso(a.raisedAt)!,
   lastSeenAt: iso(a.lastSeenAt)!,
   acknowledgedAt: iso(a.acknowledgedAt),
@@ -107,6 +120,7 @@ export async function alarmRoutes(base: FastifyInstance, opts: { services: Servi
             severity: Type.Optional(Type.String({ maxLength: 20 })),
             sensorId: Type.Optional(Uuid),
             assetId: Type.Optional(Uuid),
+            assigneeId: Type.Optional(Uuid),
             from: Type.Optional(Time),
             to: Type.Optional(Time),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
@@ -133,6 +147,7 @@ export async function alarmRoutes(base: FastifyInstance, opts: { services: Servi
         ...(q.severity ? { severity: q.severity } : {}),
         ...(q.sensorId ? { sensorId: q.sensorId } : {}),
         ...(q.assetId ? { assetId: q.assetId } : {}),
+        ...(q.assigneeId ? { assigneeId: q.assigneeId } : {}),
         from,
         to,
         ...(m ? { before: { raisedAt: Number(m[0]), id: m[1] } } : {}),
@@ -260,6 +275,46 @@ export async function alarmRoutes(base: FastifyInstance, opts: { services: Servi
         outcome: 'success',
         targetType: 'alarm',
         targetId: alarm.id,
+      });
+      return present(alarm);
+    },
+  );
+
+  app.post(
+    '/alarms/:id/assign',
+    {
+      config: { auth: 'principal', permission: 'alarms:ack' },
+      schema: {
+        tags,
+        summary: 'Give the alarm to a member of the tenant (null: to nobody)',
+        params: Params,
+        body: Type.Object({ assigneeId: Type.Union([Uuid, Type.Null()]) }, { additionalProperties: false }),
+        response: { 200: AlarmSchema },
+      },
+    },
+    async (request) => {
+      const tenantId = request.principal!.tenantId;
+      const { assigneeId } = request.body;
+      if (assigneeId !== null) {
+        const member = await db
+          .selectFrom('memberships')
+          .select('user_id')
+          .where('tenant_id', '=', tenantId)
+          .where('user_id', '=', assigneeId)
+          .executeTakeFirst();
+        if (!member)
+          throw new AppError('VALIDATION_FAILED', 'Unknown assignee', {
+            errors: [{ pointer: '/body/assigneeId', detail: 'is not a member of this tenant' }],
+          });
+      }
+      const alarm = await services.alarms.assign(tenantId, request.params.id, actorOf(request), assigneeId);
+      await recordAudit(services, {
+        ...auditContext(request),
+        action: 'alarm.assign',
+        outcome: 'success',
+        targetType: 'alarm',
+        targetId: alarm.id,
+        details: { assigneeId },
       });
       return present(alarm);
     },

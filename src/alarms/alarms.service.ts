@@ -1,10 +1,13 @@
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { AlarmStatus } from '../db/schema.js';
 import type { DetectionEvent } from '../detection/pipeline/detection-event.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { groupAlarm } from '../incidents/incidents.service.js';
+import { DEFAULT_GROUPING, type GroupingPolicy, groupAlarm } from '../incidents/incidents.service.js';
 import { enqueueNotice } from '../notifications/outbox.js';
+import { type AlarmPolicy, holdsBack, policyFor, type RuleSubject } from './alarm-rules.js';
+import { enabledRules } from './alarm-rules.repository.js';
 import {
   type Alarm,
   addAlarmEvent,
@@ -19,6 +22,134 @@ import {
 import { windowAt } from './maintenance-windows.js';
 
 const SEVERITY_STEPS = ['info', 'warning', 'minor', 'major', 'critical'];
+const rank = (severity: string) => SEVERITY_STEPS.indexOf(severity);
+
+/** An alarm change, told to listeners once it has committed. */
+export interface AlarmChange {
+  readonly tenantId: string;
+  readonly alarmId: string;
+  /** raised, repeated, acknowledged, resolved, closed, shelved, unshelved, flapping, cleared, escalated, reminded, assigned, comment */
+  readonly event: string;
+  readonly alarm: {
+    readonly title: string;
+    readonly severity: string;
+    readonly status: string;
+    readonly sensorId: string | null;
+    readonly assetId: string | null;
+    readonly occurrences: number;
+    readonly lastSeenAt: number;
+  };
+  readonly at: number;
+}
+
+export type AlarmChangeListener = (changes: readonly AlarmChange[]) => void;
+
+/** What a transaction changed and queued, to tell once it commits. */
+class Effects {
+  readonly changes: AlarmChange[] = [];
+  notices = 0;
+
+  change(a: Alarm, event: string, at: number): void {
+    this.changes.push({
+      tenantId: a.tenantId,
+      alarmId: a.id,
+      event,
+      alarm: {
+        title: a.title,
+        severity: a.severity,
+        status: a.status,
+        sensorId: a.sensorId,
+        assetId: a.assetId,
+        occurrences: a.occurrences,
+        lastSeenAt: a.lastSeenAt,
+      },
+      at,
+    });
+  }
+}
+
+/** An `after-quiet` alarm whose quiet period had passed by `at` (reading time, or now). */
+const quietEnded = (a: Alarm, at: number) =>
+  a.autoClear === 'after-quiet' && a.quietSince !== null && a.quietSince + a.quietMs <= at;
+
+/** What a held-back alarm raises when it is due (stored with the pending row). */
+interface HeldAlarm {
+  readonly raise: RaiseInput;
+  readonly score: number;
+  readonly minOccurrences: number;
+  readonly withinMs: number;
+}
+
+/**
+ * Counts an occurrence of an alarm its rule holds back (one row per key, counted atomically);
+ * returns what to raise once the rule's occurrences and delay are met by this reading, else null
+ * (the sweep raises it when the delay passes).
+ */
+async function holdBack(
+  trx: DbOrTrx,
+  a: RaiseInput,
+  policy: AlarmPolicy,
+  score: number,
+  now: number,
+): Promise<{ occurrences: number; at: number } | null> {
+  const held: HeldAlarm = {
+    raise: a,
+    score,
+    minOccurrences: policy.minOccurrences,
+    withinMs: policy.withinMs,
+  };
+  const within = policy.withinMs > 0 ? policy.withinMs : Number.MAX_SAFE_INTEGER;
+  // An old count (its first occurrence out of the window) starts over from this one.
+  const stale = sql<boolean>`${a.at} - alarm_pending.first_at > ${within}`;
+  const row = await trx
+    .insertInto('alarm_pending')
+    .values({
+      tenant_id: a.tenantId,
+      dedup_key: a.dedupKey,
+      rule_id: policy.ruleId,
+      first_at: a.at,
+      last_at: a.at,
+      count: 1,
+      due_at: policy.delayMs > 0 ? a.at + policy.delayMs : null,
+      raise: JSON.stringify(held),
+      created_at: now,
+    })
+    .onConflict((oc) =>
+      oc.columns(['tenant_id', 'dedup_key']).doUpdateSet({
+        count: sql`case when ${stale} then 1 else alarm_pending.count + 1 end`,
+        first_at: sql`case when ${stale} then excluded.first_at when excluded.first_at < alarm_pending.first_at then excluded.first_at else alarm_pending.first_at end`,
+        last_at: sql`case when excluded.last_at > alarm_pending.last_at then excluded.last_at else alarm_pending.last_at end`,
+        due_at: sql`case when ${stale} then excluded.due_at when excluded.first_at < alarm_pending.first_at then excluded.due_at else alarm_pending.due_at end`,
+        raise: sql`excluded.raise`,
+      }),
+    )
+    .returning(['count', 'first_at', 'due_at'])
+    .executeTakeFirstOrThrow();
+  const count = Number(row.count);
+  const due = row.due_at === null ? null : Number(row.due_at);
+  if (count < policy.minOccurrences || (due !== null && a.at < due)) return null;
+  await trx
+    .deleteFrom('alarm_pending')
+    .where('tenant_id', '=', a.tenantId)
+    .where('dedup_key', '=', a.dedupKey)
+    .execute();
+  return { occurrences: count, at: due === null ? a.at : Math.max(due, a.at) };
+}
+
+/** Each event's sensor's type (for rules scoped by sensor type). */
+async function sensorTypesOf(trx: DbOrTrx, events: readonly DetectionEvent[]): Promise<Map<string, string>> {
+  const ids = [...new Set(events.map((e) => e.sensorId))];
+  const out = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await trx
+      .selectFrom('sensors')
+      .select(['id', 'type_id'])
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const r of rows) out.set(r.id, r.type_id);
+  }
+  return out;
+}
 
 /** The next severity up, or null at the top. */
 export function nextSeverity(severity: string): string | null {
@@ -85,15 +216,53 @@ export class AlarmService {
     private readonly db: Db,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
-    private readonly policy: { renotifyMs: number; escalateMs: number } = {
+    private readonly policy: { renotifyMs: number; escalateMs: number; grouping?: GroupingPolicy } = {
       renotifyMs: 30 * 60_000,
       escalateMs: 60 * 60_000,
+      grouping: DEFAULT_GROUPING,
     },
   ) {}
 
-  /** Applies detection events in order (one batch at a time); resolves once they are stored. */
+  private readonly changeListeners: AlarmChangeListener[] = [];
+  private readonly noticeListeners: (() => void)[] = [];
+
+  /** Alarm changes, after they commit (the realtime hub subscribes here). */
+  onChanges(listener: AlarmChangeListener): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** Called after deliveries were queued and committed (the dispatcher sends them at once). */
+  onNotices(listener: () => void): void {
+    this.noticeListeners.push(listener);
+  }
+
+  /** Tells listeners what committed. */
+  private publish(fx: Effects): void {
+    if (fx.notices > 0) for (const l of this.noticeListeners) l();
+    if (fx.changes.length === 0) return;
+    for (const l of this.changeListeners) {
+      try {
+        l(fx.changes);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'alarms: change listener failed');
+      }
+    }
+  }
+
+  /** Runs `work` in a transaction, then tells listeners what it changed. */
+  private async changing<T>(work: (trx: DbOrTrx, fx: Effects) => Promise<T>): Promise<T> {
+    const fx = new Effects();
+    const out = await this.db.transaction().execute((trx) => work(trx, fx));
+    this.publish(fx);
+    return out;
+  }
+
+  /**
+   * Applies detection events in their own transaction, in order (one batch at a time); resolves
+   * once they are stored. The pipeline uses `applyIn` instead, inside its anomalies' transaction.
+   */
   apply(events: readonly DetectionEvent[]): Promise<void> {
-    const run = this.chain.then(() => this.applyNow(events));
+    const run = this.chain.then(() => this.changing((trx, fx) => this.applyEvents(trx, events, fx)));
     this.chain = run.catch((err: Error) => {
       this.stats.failures++;
       this.logger.warn(
@@ -104,16 +273,40 @@ export class AlarmService {
     return run;
   }
 
+  /**
+   * Applies detection events inside the caller's transaction (the one storing their anomalies, so
+   * an anomaly and its alarm commit together or not at all); returns what to run after the commit.
+   */
+  async applyIn(trx: DbOrTrx, events: readonly DetectionEvent[]): Promise<() => void> {
+    const fx = new Effects();
+    await this.applyEvents(trx, events, fx);
+    return () => this.publish(fx);
+  }
+
   private timer: NodeJS.Timeout | undefined;
 
-  /** Resolves settled flapping alarms every minute (until stop). */
+  /** Raises due held-back alarms and resolves quiet ones every 5 s; settles flapping and escalates every minute (until stop). */
   start(): void {
+    let ticks = 0;
+    let busy = false;
+    // Delays and quiet periods are due every few seconds; flapping and escalation every minute.
     this.timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
       const now = this.clock();
-      void this.settleFlapping(now)
-        .then(() => this.escalate(now))
-        .catch((err: Error) => this.logger.warn({ err: err.message }, 'alarms: periodic upkeep failed'));
-    }, 60_000);
+      const minute = ticks++ % 12 === 0;
+      void this.raiseDue(now)
+        .then(() => this.resolveQuietAlarms(now))
+        .then(async () => {
+          if (!minute) return;
+          await this.settleFlapping(now);
+          await this.escalate(now);
+        })
+        .catch((err: Error) => this.logger.warn({ err: err.message }, 'alarms: periodic upkeep failed'))
+        .finally(() => {
+          busy = false;
+        });
+    }, 5_000);
     this.timer.unref();
   }
 
@@ -145,7 +338,7 @@ export class AlarmService {
         .limit(1)
         .executeTakeFirst();
       if (last?.kind !== 'flapping' && last?.kind !== 'cleared') continue;
-      await this.db.transaction().execute(async (trx) => {
+      await this.changing(async (trx, fx) => {
         const moved = await transitionAlarm(
           trx,
           c.tenant_id,
@@ -167,6 +360,8 @@ export class AlarmService {
           details: { reason: 'stopped flapping', quietForMs: FLAP_WINDOW_MS },
           at: now,
         });
+        const alarm = await findAlarm(trx, c.tenant_id, c.id);
+        if (alarm) fx.change(alarm, 'resolved', now);
         settled++;
       });
     }
@@ -200,7 +395,7 @@ export class AlarmService {
       const level = Number(r.escalation_level);
       const due = escalateMs > 0 ? Math.floor(age / escalateMs) : 0;
       const next = nextSeverity(r.severity);
-      await this.db.transaction().execute(async (trx) => {
+      await this.changing(async (trx, fx) => {
         if (due > level && next) {
           const moved = await trx
             .updateTable('alarms')
@@ -222,7 +417,8 @@ export class AlarmService {
             details: { from: r.severity, to: next, unacknowledgedForMs: age },
             at: now,
           });
-          await this.notify(trx, alarm, 'escalated', now, { from: r.severity, to: next });
+          await this.notify(trx, alarm, 'escalated', now, { from: r.severity, to: next }, fx);
+          fx.change(alarm, 'escalated', now);
           out.escalated++;
           return;
         }
@@ -252,7 +448,8 @@ export class AlarmService {
           details: { unacknowledgedForMs: age },
           at: now,
         });
-        await this.notify(trx, alarm, 'reminder', now, { unacknowledgedForMs: age });
+        await this.notify(trx, alarm, 'reminder', now, { unacknowledgedForMs: age }, fx);
+        fx.change(alarm, 'reminded', now);
         out.reminded++;
       });
     }
@@ -264,87 +461,299 @@ export class AlarmService {
     await this.chain;
   }
 
-  private async applyNow(events: readonly DetectionEvent[]): Promise<void> {
+  private async applyEvents(trx: DbOrTrx, events: readonly DetectionEvent[], fx: Effects): Promise<void> {
     if (events.length === 0) return;
     const now = this.clock();
-    await this.db.transaction().execute(async (trx) => {
-      for (const e of events) await this.applyOne(trx, e, now);
-    });
+    const rules = await enabledRules(trx, [...new Set(events.map((e) => e.tenantId))]);
+    // Sensor types only matter to rules scoped by one.
+    const byType = [...rules.values()].some((list) => list.some((r) => r.sensorTypeId !== null));
+    const types = byType ? await sensorTypesOf(trx, events) : new Map<string, string>();
+    for (const e of events) {
+      const a = alarmOf(e);
+      const subject: RuleSubject = {
+        sensorId: a.sensorId,
+        sensorTypeId: a.sensorId ? (types.get(a.sensorId) ?? null) : null,
+        assetId: a.assetId,
+        detector: a.detector,
+        ruleId: a.ruleId,
+      };
+      if (a.clears) await this.applyClear(trx, a, e, now, fx);
+      else await this.applyRaise(trx, a, e, policyFor(rules.get(e.tenantId) ?? [], subject), now, fx);
+    }
   }
 
-  private async applyOne(trx: DbOrTrx, e: DetectionEvent, now: number): Promise<void> {
-    const a = alarmOf(e);
+  private async applyClear(
+    trx: DbOrTrx,
+    a: RaiseInput,
+    e: DetectionEvent,
+    now: number,
+    fx: Effects,
+  ): Promise<void> {
+    // Held back and cleared before it was due: never raised, nothing to tell.
+    await trx
+      .deleteFrom('alarm_pending')
+      .where('tenant_id', '=', a.tenantId)
+      .where('dedup_key', '=', a.dedupKey)
+      .execute();
+    const open = await findOpenByKey(trx, a.tenantId, a.dedupKey);
+    if (!open) return;
     const system = { actor_type: 'system' as const, actor_id: null, comment: null };
-    if (a.clears) {
-      const open = await findOpenByKey(trx, a.tenantId, a.dedupKey);
-      if (!open) return;
-      // Raised again and again lately: one flapping alarm that stays open, rather than a new
-      // alarm (and a notification) per cycle. It resolves on a clear once the raises calm down.
-      const raises = await countRaises(trx, a.tenantId, a.dedupKey, a.at - FLAP_WINDOW_MS, a.at);
-      if (raises >= FLAP_RAISES) {
-        if (!open.flapping) {
-          await setFlapping(trx, open.id, true, now);
-          await this.notify(trx, open, 'flapping', now, { raisesInWindow: raises });
-        }
-        await addAlarmEvent(trx, {
-          ...system,
-          alarm_id: open.id,
-          kind: open.flapping ? 'cleared' : 'flapping',
-          from_status: null,
-          to_status: null,
-          details: { raisesInWindow: raises, windowMs: FLAP_WINDOW_MS },
-          reading_at: a.at,
-          at: now,
-        });
-        return;
+    // Raised again and again lately: one flapping alarm that stays open, rather than a new
+    // alarm (and a notification) per cycle. It resolves on a clear once the raises calm down.
+    const raises = await countRaises(trx, a.tenantId, a.dedupKey, a.at - FLAP_WINDOW_MS, a.at);
+    if (raises >= FLAP_RAISES) {
+      if (!open.flapping) {
+        await setFlapping(trx, open.id, true, now);
+        await this.notify(trx, open, 'flapping', now, { raisesInWindow: raises }, fx);
       }
-      const moved = await transitionAlarm(
-        trx,
-        a.tenantId,
-        open.id,
-        ['open', 'acknowledged'],
-        { status: 'resolved', resolved_at: a.at, resolved_by: null, resolution: 'cleared' },
-        now,
-      );
-      if (!moved) return;
-      if (open.flapping) await setFlapping(trx, open.id, false, now);
-      this.stats.cleared++;
-      await this.notify(trx, open, 'resolved', now, { resolution: 'cleared', resolvedAt: a.at });
       await addAlarmEvent(trx, {
         ...system,
         alarm_id: open.id,
-        kind: 'resolved',
-        from_status: open.status,
-        to_status: 'resolved',
-        details: { reason: 'condition cleared', explanation: e.explanation },
+        kind: open.flapping ? 'cleared' : 'flapping',
+        from_status: null,
+        to_status: null,
+        details: { raisesInWindow: raises, windowMs: FLAP_WINDOW_MS },
         reading_at: a.at,
         at: now,
       });
+      fx.change(open, open.flapping ? 'cleared' : 'flapping', now);
       return;
     }
+    if (open.autoClear !== 'on-clear') {
+      // Its rule resolves it by hand, or once the condition has stayed clear for the quiet period.
+      const quiet = open.autoClear === 'after-quiet';
+      if (quiet)
+        await trx.updateTable('alarms').set({ quiet_since: a.at }).where('id', '=', open.id).execute();
+      await addAlarmEvent(trx, {
+        ...system,
+        alarm_id: open.id,
+        kind: 'cleared',
+        from_status: null,
+        to_status: null,
+        details: quiet
+          ? { reason: 'condition cleared', resolvesAt: a.at + open.quietMs }
+          : { reason: 'condition cleared; the alarm rule resolves it by hand' },
+        reading_at: a.at,
+        at: now,
+      });
+      fx.change(open, 'cleared', now);
+      return;
+    }
+    const moved = await transitionAlarm(
+      trx,
+      a.tenantId,
+      open.id,
+      ['open', 'acknowledged'],
+      { status: 'resolved', resolved_at: a.at, resolved_by: null, resolution: 'cleared' },
+      now,
+    );
+    if (!moved) return;
+    if (open.flapping) await setFlapping(trx, open.id, false, now);
+    this.stats.cleared++;
+    await this.notify(trx, open, 'resolved', now, { resolution: 'cleared', resolvedAt: a.at }, fx);
+    await addAlarmEvent(trx, {
+      ...system,
+      alarm_id: open.id,
+      kind: 'resolved',
+      from_status: open.status,
+      to_status: 'resolved',
+      details: { reason: 'condition cleared', explanation: e.explanation },
+      reading_at: a.at,
+      at: now,
+    });
+    fx.change({ ...open, status: 'resolved' }, 'resolved', now);
+  }
+
+  private async applyRaise(
+    trx: DbOrTrx,
+    base: RaiseInput,
+    e: DetectionEvent,
+    policy: AlarmPolicy,
+    now: number,
+    fx: Effects,
+  ): Promise<void> {
+    if (policy.action === 'ignore') return;
+    if (e.kind === 'point' && e.score < policy.minScore) return;
+    let a: RaiseInput = {
+      ...base,
+      severity: policy.severity ?? base.severity,
+      alarmRuleId: policy.ruleId,
+      autoClear: policy.autoClear,
+      quietMs: policy.quietMs,
+      quietSince: e.kind === 'point' && policy.autoClear === 'after-quiet' ? base.at : null,
+    };
+    let open = await findOpenByKey(trx, a.tenantId, a.dedupKey);
+    // Quiet long enough before this reading: that alarm is over, this one is new.
+    if (open && quietEnded(open, a.at)) {
+      await this.resolveQuiet(trx, open, now, fx);
+      open = undefined;
+    }
+    if (!open && holdsBack(policy)) {
+      const ready = await holdBack(trx, a, policy, e.score, now);
+      if (!ready) return;
+      a = { ...a, occurrences: ready.occurrences, at: ready.at };
+    }
+    await this.raise(trx, a, e.score, !open, now, fx);
+  }
+
+  /** Raises (or repeats) an alarm as its rule allows now; notifies and groups a new one. */
+  private async raise(
+    trx: DbOrTrx,
+    a: RaiseInput,
+    score: number,
+    mayBeNew: boolean,
+    now: number,
+    fx: Effects,
+  ): Promise<void> {
     // In a maintenance window at the reading's time: raised all the same (the record), but marked.
-    const window = await windowAt(trx, a.tenantId, { sensorId: a.sensorId, assetId: a.assetId }, a.at);
-    const { id, created } = await upsertAlarm(trx, { ...a, maintenanceWindowId: window?.id ?? null }, now);
+    const window = mayBeNew
+      ? await windowAt(trx, a.tenantId, { sensorId: a.sensorId, assetId: a.assetId }, a.at)
+      : undefined;
+    let { alarm, created } = await upsertAlarm(trx, { ...a, maintenanceWindowId: window?.id ?? null }, now);
+    const system = { actor_type: 'system' as const, actor_id: null, comment: null };
     if (created) {
       this.stats.raised++;
       if (!window) {
-        const alarm = await findAlarm(trx, a.tenantId, id);
-        if (alarm) {
-          await groupAlarm(trx, a.tenantId, alarm, now);
-          await this.notify(trx, alarm, 'raised', now, {});
-        }
+        await groupAlarm(trx, a.tenantId, alarm, now, this.policy.grouping);
+        await this.notify(trx, alarm, 'raised', now, {}, fx);
       }
     } else this.stats.repeated++;
     await addAlarmEvent(trx, {
       ...system,
-      alarm_id: id,
+      alarm_id: alarm.id,
       kind: created ? 'raised' : 'repeated',
-      from_status: created ? null : 'open',
+      from_status: created ? null : alarm.status,
       to_status: created ? 'open' : null,
-      details: { value: a.value, score: e.score, ...(window ? { maintenanceWindowId: window.id } : {}) },
+      details: {
+        value: a.value,
+        score,
+        ...(a.occurrences && a.occurrences > 1 ? { occurrences: a.occurrences } : {}),
+        ...(window ? { maintenanceWindowId: window.id } : {}),
+      },
       reading_at: a.at,
       at: now,
     });
+    // Worse than when it was raised (a higher-severity rule or reading): the alarm follows.
+    if (!created && rank(a.severity) > rank(alarm.severity)) {
+      const from = alarm.severity;
+      await trx
+        .updateTable('alarms')
+        .set({ severity: a.severity, updated_at: now })
+        .where('id', '=', alarm.id)
+        .execute();
+      alarm = { ...alarm, severity: a.severity };
+      await addAlarmEvent(trx, {
+        ...system,
+        alarm_id: alarm.id,
+        kind: 'escalated',
+        from_status: null,
+        to_status: null,
+        details: { from, to: a.severity, reason: 'worsened' },
+        reading_at: a.at,
+        at: now,
+      });
+      await this.notify(trx, alarm, 'escalated', now, { from, to: a.severity, reason: 'worsened' }, fx);
+      fx.change(alarm, 'escalated', now);
+      return;
+    }
+    fx.change(alarm, created ? 'raised' : 'repeated', now);
+  }
+
+  /** Resolves an `after-quiet` alarm at the end of its quiet period (by reading time). */
+  private async resolveQuiet(trx: DbOrTrx, open: Alarm, now: number, fx: Effects): Promise<boolean> {
+    const at = (open.quietSince ?? open.lastSeenAt) + open.quietMs;
+    const moved = await transitionAlarm(
+      trx,
+      open.tenantId,
+      open.id,
+      ['open', 'acknowledged'],
+      { status: 'resolved', resolved_at: at, resolved_by: null, resolution: 'quiet' },
+      now,
+    );
+    if (!moved) return false;
+    if (open.flapping) await setFlapping(trx, open.id, false, now);
+    this.stats.cleared++;
+    await this.notify(trx, open, 'resolved', now, { resolution: 'quiet', resolvedAt: at }, fx);
+    await addAlarmEvent(trx, {
+      alarm_id: open.id,
+      kind: 'resolved',
+      from_status: open.status,
+      to_status: 'resolved',
+      actor_type: 'system',
+      actor_id: null,
+      comment: null,
+      details: { reason: 'quiet', quietMs: open.quietMs },
+      reading_at: at,
+      at: now,
+    });
+    fx.change({ ...open, status: 'resolved' }, 'resolved', now);
+    return true;
+  }
+
+  /** `after-quiet` alarms whose quiet period has passed (wall clock): resolved. */
+  async resolveQuietAlarms(now: number): Promise<number> {
+    const rows = await this.db
+      .selectFrom('alarms')
+      .selectAll()
+      .where('auto_clear', '=', 'after-quiet')
+      .where('quiet_since', 'is not', null)
+      .where('status', 'in', ['open', 'acknowledged'])
+      .where(sql<boolean>`quiet_since + quiet_ms <= ${now}`)
+      .limit(1000)
+      .execute();
+    let n = 0;
+    for (const r of rows) {
+      const open = await findAlarm(this.db, r.tenant_id, r.id);
+      if (!open || !quietEnded(open, now)) continue;
+      if (await this.changing((trx, fx) => this.resolveQuiet(trx, open, now, fx))) n++;
+    }
+    return n;
+  }
+
+  /** Alarms held back by a delay that is over now (wall clock): raised unless cleared meanwhile. */
+  async raiseDue(now: number): Promise<number> {
+    const rows = await this.db
+      .selectFrom('alarm_pending')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('due_at', '<=', now),
+          eb.and([eb('due_at', 'is', null), eb('last_at', '<', now - 60_000)]),
+        ]),
+      )
+      .limit(1000)
+      .execute();
+    let n = 0;
+    for (const r of rows) {
+      const held = JSON.parse(r.raise) as HeldAlarm;
+      const count = Number(r.count);
+      const expired =
+        held.withinMs > 0 && count < held.minOccurrences && now - Number(r.first_at) > held.withinMs;
+      const due = r.due_at !== null && count >= held.minOccurrences;
+      if (!expired && !due) continue;
+      const raised = await this.changing(async (trx, fx) => {
+        // Claimed by deleting it: another instance raising it too finds nothing to delete.
+        const claimed = await trx
+          .deleteFrom('alarm_pending')
+          .where('tenant_id', '=', r.tenant_id)
+          .where('dedup_key', '=', r.dedup_key)
+          .where('first_at', '=', Number(r.first_at))
+          .where('count', '=', count)
+          .executeTakeFirst();
+        if (Number(claimed.numDeletedRows) !== 1 || !due) return false;
+        await this.raise(
+          trx,
+          { ...held.raise, occurrences: count, at: Number(r.due_at) },
+          held.score,
+          true,
+          now,
+          fx,
+        );
+        return true;
+      });
+      if (raised) n++;
+    }
+    return n;
   }
 
   /**
@@ -357,10 +766,11 @@ export class AlarmService {
     event: string,
     now: number,
     extra: Record<string, unknown>,
+    fx: Effects,
   ): Promise<void> {
     if (alarm.maintenanceWindowId !== null) return;
     if (alarm.shelvedUntil !== null && alarm.shelvedUntil > now) return;
-    await enqueueNotice(trx, {
+    fx.notices += await enqueueNotice(trx, {
       tenantId: alarm.tenantId,
       alarmId: alarm.id,
       event,
@@ -394,7 +804,7 @@ export class AlarmService {
     comment: string | null,
   ): Promise<Alarm> {
     const now = this.clock();
-    return this.db.transaction().execute(async (trx) => {
+    return this.changing(async (trx, fx) => {
       const alarm = await findAlarm(trx, tenantId, id);
       if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
       const until = minutes === null ? null : now + minutes * 60_000;
@@ -426,7 +836,9 @@ export class AlarmService {
         details: until === null ? {} : { until, minutes },
         at: now,
       });
-      return (await findAlarm(trx, tenantId, id))!;
+      const shelved = (await findAlarm(trx, tenantId, id))!;
+      fx.change(shelved, until === null ? 'unshelved' : 'shelved', now);
+      return shelved;
     });
   }
 
@@ -444,7 +856,7 @@ export class AlarmService {
       resolved: ['open', 'acknowledged'],
       closed: ['resolved'],
     };
-    return this.db.transaction().execute(async (trx) => {
+    return this.changing(async (trx, fx) => {
       const alarm = await findAlarm(trx, tenantId, id);
       if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
       const set =
@@ -460,7 +872,7 @@ export class AlarmService {
         });
       }
       if (to === 'resolved')
-        await this.notify(trx, alarm, 'resolved', now, { resolution: 'manual', comment });
+        await this.notify(trx, alarm, 'resolved', now, { resolution: 'manual', comment }, fx);
       await addAlarmEvent(trx, {
         alarm_id: id,
         kind: to,
@@ -472,23 +884,57 @@ export class AlarmService {
         details: {},
         at: now,
       });
-      return (await findAlarm(trx, tenantId, id))!;
+      const moved2 = (await findAlarm(trx, tenantId, id))!;
+      fx.change(moved2, to, now);
+      return moved2;
     });
   }
 
   async comment(tenantId: string, id: string, actor: AlarmActor, text: string): Promise<void> {
-    const alarm = await findAlarm(this.db, tenantId, id);
-    if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
-    await addAlarmEvent(this.db, {
-      alarm_id: id,
-      kind: 'comment',
-      from_status: null,
-      to_status: null,
-      actor_type: actor.type,
-      actor_id: actor.id,
-      comment: text,
-      details: {},
-      at: this.clock(),
+    const now = this.clock();
+    await this.changing(async (trx, fx) => {
+      const alarm = await findAlarm(trx, tenantId, id);
+      if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
+      await addAlarmEvent(trx, {
+        alarm_id: id,
+        kind: 'comment',
+        from_status: null,
+        to_status: null,
+        actor_type: actor.type,
+        actor_id: actor.id,
+        comment: text,
+        details: {},
+        at: now,
+      });
+      fx.change(alarm, 'comment', now);
+    });
+  }
+
+  /** Gives the alarm to a member (null: to nobody); the route checks the member is the tenant's. */
+  async assign(tenantId: string, id: string, actor: AlarmActor, assigneeId: string | null): Promise<Alarm> {
+    const now = this.clock();
+    return this.changing(async (trx, fx) => {
+      const alarm = await findAlarm(trx, tenantId, id);
+      if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
+      await trx
+        .updateTable('alarms')
+        .set({ assignee_id: assigneeId, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+      await addAlarmEvent(trx, {
+        alarm_id: id,
+        kind: 'assigned',
+        from_status: null,
+        to_status: null,
+        actor_type: actor.type,
+        actor_id: actor.id,
+        comment: null,
+        details: { from: alarm.assigneeId, to: assigneeId },
+        at: now,
+      });
+      const assigned = (await findAlarm(trx, tenantId, id))!;
+      fx.change(assigned, 'assigned', now);
+      return assigned;
     });
   }
 }

@@ -130,6 +130,8 @@ export interface Config {
   readonly notifications: {
     readonly renotifyMs: number;
     readonly escalateMs: number;
+    readonly incidentGroupBy: 'site' | 'asset' | 'off';
+    readonly incidentGroupWindowMs: number;
     readonly smtpUrl: string | undefined;
     readonly smtpFrom: string;
     /** Private targets webhooks may reach anyway (CIDRs). */
@@ -478,6 +480,8 @@ function readNotifications(r: EnvReader): Config['notifications'] {
     smtpFrom: r.string('SMTP_FROM') ?? 'Vigil <vigil@localhost>',
     renotifyMs: r.int('ALARM_RENOTIFY_MINUTES', { min: 0, max: 10_080 }, 30) * 60_000,
     escalateMs: r.int('ALARM_ESCALATE_MINUTES', { min: 0, max: 10_080 }, 60) * 60_000,
+    incidentGroupBy: r.oneOf('INCIDENT_GROUP_BY', ['site', 'asset', 'off'] as const, 'site'),
+    incidentGroupWindowMs: r.int('INCIDENT_GROUP_WINDOW_MINUTES', { min: 1, max: 10_080 }, 30) * 60_000,
     allowedPrivate: allowed,
     maxAttempts: r.int('NOTIFY_MAX_ATTEMPTS', { min: 1, max: 100 }, 12),
   };

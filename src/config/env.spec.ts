@@ -509,6 +509,16 @@ export const ENV_VARS = {
     default: '60',
     doc: 'An open alarm nobody has acknowledged is raised one severity step (warning → minor → major → critical) after this many minutes, and again after each further period (0: never).',
   },
+  INCIDENT_GROUP_BY: {
+    group: 'Notifications',
+    default: 'site',
+    doc: 'How new alarms join an open incident automatically: `site` (an incident of the same asset, else one of the same site or zone as the asset), `asset` (same asset only) or `off` (incidents only by hand).',
+  },
+  INCIDENT_GROUP_WINDOW_MINUTES: {
+    group: 'Notifications',
+    default: '30',
+    doc: 'An alarm joins an open incident opened at most this many minutes (by the readings’ times) before it.',
+  },
   SMTP_URL: {
     group: 'Notifications',
     secret: true,

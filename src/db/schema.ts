@@ -33,6 +33,8 @@ export interface Database {
   training_runs: TrainingRunsTable;
   alarms: AlarmsTable;
   alarm_events: AlarmEventsTable;
+  alarm_rules: AlarmRulesTable;
+  alarm_pending: AlarmPendingTable;
   maintenance_windows: MaintenanceWindowsTable;
   notification_channels: NotificationChannelsTable;
   notification_outbox: NotificationOutboxTable;
@@ -432,8 +434,58 @@ export interface AlarmsTable {
   maintenance_window_id: ColumnType<string | null, string | null | undefined, string | null>;
   escalation_level: ColumnType<number, number | undefined, number>;
   last_notified_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The alarm rule it was raised under (null: the built-in defaults). */
+  alarm_rule_id: ColumnType<string | null, string | null | undefined, string | null>;
+  auto_clear: ColumnType<AutoClear, AutoClear | undefined, AutoClear>;
+  quiet_ms: ColumnType<number, number | undefined, number>;
+  /** Reading time from which an `after-quiet` alarm counts its quiet (null: not quiet). */
+  quiet_since: ColumnType<number | null, number | null | undefined, number | null>;
+  assignee_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   updated_at: number;
+}
+
+/** How an alarm resolves by itself: on its condition's clear, after a quiet period, or never. */
+export type AutoClear = 'on-clear' | 'after-quiet' | 'manual';
+
+/** Which detector output becomes which alarm (docs/alarms.md, "Alarm rules"). */
+export interface AlarmRulesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  enabled: number;
+  sensor_type_id: string | null;
+  asset_id: string | null;
+  sensor_id: string | null;
+  /** JSON array of detector names ("anomaly": point anomalies; "*": any). */
+  detectors: string;
+  /** JSON array of detector rule ids, or null for any. */
+  rule_ids: string | null;
+  action: 'raise' | 'ignore';
+  severity: string | null;
+  min_score: number;
+  delay_s: number;
+  min_occurrences: number;
+  within_s: number;
+  auto_clear: AutoClear;
+  quiet_s: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An alarm held back by its rule (a delay, or occurrences still missing). */
+export interface AlarmPendingTable {
+  tenant_id: string;
+  dedup_key: string;
+  rule_id: string | null;
+  first_at: number;
+  last_at: number;
+  count: number;
+  due_at: number | null;
+  /** JSON: what to raise (RaiseInput and policy). */
+  raise: string;
+  created_at: number;
 }
 
 /** One entry of an alarm's history. */
@@ -452,7 +504,8 @@ export interface AlarmEventsTable {
     | 'flapping'
     | 'cleared'
     | 'escalated'
-    | 'reminded';
+    | 'reminded'
+    | 'assigned';
   from_status: AlarmStatus | null;
   to_status: AlarmStatus | null;
   actor_type: 'user' | 'api-key' | 'system';
@@ -488,6 +541,14 @@ export interface NotificationChannelsTable {
   secret: string;
   min_severity: string;
   enabled: number;
+  /** JSON ChannelRouting (notifications/routing.ts); `{}` routes everything. */
+  routing: JsonText;
+  /** JSON QuietHours (notifications/quiet-hours.ts), or null. */
+  quiet_hours: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Deliveries per rolling minute; 0 = unlimited. */
+  rate_limit_per_minute: ColumnType<number, number | undefined, number>;
+  /** Set on a member's personal email channel (their notification preferences). */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_by: string | null;
   created_at: number;
 }
@@ -499,7 +560,12 @@ export interface NotificationOutboxTable {
   alarm_id: string;
   event: string;
   payload: string;
-  status: 'pending' | 'delivered' | 'failed';
+  /** `suppressed`: never sent (quiet hours with `drop`, or a recipient who left); see `note`. */
+  status: 'pending' | 'delivered' | 'failed' | 'suppressed';
+  /** The notice's severity (quiet hours are checked again before each send). */
+  severity: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Why it waits or was suppressed (held for quiet hours, rate limited, …). */
+  note: ColumnType<string | null, string | null | undefined, string | null>;
   attempts: number;
   next_attempt_at: number;
   lease_until: number | null;
@@ -521,6 +587,8 @@ export interface IncidentsTable {
   owner_id: string | null;
   /** Set when it groups the alarms of one asset (automatic grouping). */
   asset_id: string | null;
+  /** The site (or zone) of the asset it was opened for: alarms of that site group into it. */
+  site_id: ColumnType<string | null, string | null | undefined, string | null>;
   opened_at: number;
   resolved_at: number | null;
   created_at: number;

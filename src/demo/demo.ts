@@ -5,6 +5,7 @@ import { type RunningServer, startServer } from '../server.js';
 import { findTenant } from '../tenants/tenants.repository.js';
 import { createTenant, createUserInTenant } from '../users/users.service.js';
 import {
+  ALARM_RULES,
   ASSETS,
   DETECTOR_DOCS,
   DEVICES,
@@ -171,6 +172,8 @@ async function register(api: Api, token: string): Promise<Map<string, string>> {
     ids.set(`type:${t.key}`, id);
     const detectors = DETECTOR_DOCS[t.key];
     if (detectors) await api('PUT', `/api/v1/sensor-types/${id}/detectors`, token, detectors);
+    for (const rule of ALARM_RULES[t.key] ?? [])
+      await api('POST', '/api/v1/alarm-rules', token, { ...rule, sensorTypeId: id });
   }
   for (const s of SITES) {
     const parentId = s.parent ? ids.get(`site:${s.parent}`) : undefined;

@@ -63,6 +63,34 @@ export const DETECTOR_DOCS: Readonly<Record<string, DetectorConfigDoc>> = {
   },
 };
 
+/**
+ * Alarm rules per sensor type (the defaults an operator of such a network would set), stored
+ * through the API at set-up; what they do not cover follows the built-in defaults.
+ */
+export const ALARM_RULES: Readonly<Record<string, readonly Record<string, unknown>[]>> = {
+  pressure: [
+    {
+      name: 'Pressure anomalies: three within 15 minutes',
+      detectors: ['anomaly'],
+      minOccurrences: 3,
+      withinS: 900,
+      severity: 'major',
+      autoClear: 'after-quiet',
+      quietS: 3600,
+    },
+  ],
+  flow: [{ name: 'Flow anomalies: strong ones only', detectors: ['anomaly'], minScore: 0.8 }],
+  level: [{ name: 'A silent tank level logger is critical', detectors: ['heartbeat'], severity: 'critical' }],
+  chlorine: [
+    {
+      name: 'A chlorine analyser silent for 5 minutes',
+      detectors: ['heartbeat'],
+      severity: 'major',
+      delayS: 300,
+    },
+  ],
+};
+
 export interface SiteSpec {
   readonly key: string;
   readonly name: string;

@@ -27,6 +27,8 @@ const IncidentSchema = Type.Object({
   severity: Type.String({ description: 'The highest severity of its alarms' }),
   ownerId: Type.Union([Type.String(), Type.Null()]),
   assetId: Type.Union([Type.String(), Type.Null()]),
+  /** The site or zone it groups alarms of (automatic grouping by site). */
+  siteId: Type.Union([Type.String(), Type.Null()]),
   openedAt: Type.String({ format: 'date-time' }),
   resolvedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });

@@ -15,6 +15,8 @@ export interface Incident {
   readonly severity: string;
   readonly ownerId: string | null;
   readonly assetId: string | null;
+  /** The site or zone of the asset it was opened for (alarms of that site group into it). */
+  readonly siteId: string | null;
   readonly openedAt: number;
   readonly resolvedAt: number | null;
 }
@@ -33,6 +35,7 @@ export function toIncident(r: Selectable<IncidentsTable>): Incident {
     severity: r.severity,
     ownerId: r.owner_id,
     assetId: r.asset_id,
+    siteId: r.site_id,
     openedAt: Number(r.opened_at),
     resolvedAt: r.resolved_at === null ? null : Number(r.resolved_at),
   };
@@ -104,38 +107,52 @@ export async function attachAlarm(
   );
 }
 
+/** How alarms join incidents by themselves (INCIDENT_GROUP_BY, INCIDENT_GROUP_WINDOW_MINUTES). */
+export interface GroupingPolicy {
+  readonly by: 'site' | 'asset' | 'off';
+  readonly windowMs: number;
+}
+
+export const DEFAULT_GROUPING: GroupingPolicy = { by: 'site', windowMs: GROUP_WINDOW_MS };
+
 /**
  * Automatic grouping, in the alarm's transaction: an alarm of an asset joins the open incident of
- * that asset opened within the grouping window before it, or opens one.
+ * that asset opened within the grouping window before it; else (grouping by site) the open
+ * incident of the asset's site or zone opened within the window; else it opens one.
  */
 export async function groupAlarm(
   trx: DbOrTrx,
   tenantId: string,
   alarm: { id: string; severity: string; title: string; assetId: string | null; raisedAt: number },
   now: number,
+  policy: GroupingPolicy = DEFAULT_GROUPING,
 ): Promise<string | null> {
-  if (!alarm.assetId) return null;
+  if (!alarm.assetId || policy.by === 'off') return null;
   const system: IncidentActor = { type: 'system', id: null };
-  const open = await trx
+  const asset = await trx
+    .selectFrom('assets')
+    .select(['name', 'site_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', alarm.assetId)
+    .executeTakeFirst();
+  const siteId = policy.by === 'site' ? (asset?.site_id ?? null) : null;
+  const recent = trx
     .selectFrom('incidents')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('asset_id', '=', alarm.assetId)
     .where('status', 'in', ['open', 'investigating'])
-    .where('opened_at', '>=', alarm.raisedAt - GROUP_WINDOW_MS)
+    // Within the window either side: backfilled alarms arrive in any order.
+    .where('opened_at', '>=', alarm.raisedAt - policy.windowMs)
+    .where('opened_at', '<=', alarm.raisedAt + policy.windowMs)
     .orderBy('opened_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(1);
+  const open =
+    (await recent.where('asset_id', '=', alarm.assetId).executeTakeFirst()) ??
+    (siteId ? await recent.where('site_id', '=', siteId).executeTakeFirst() : undefined);
   if (open) {
     await attachAlarm(trx, toIncident(open), alarm, system, now);
     return open.id;
   }
-  const asset = await trx
-    .selectFrom('assets')
-    .select('name')
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', alarm.assetId)
-    .executeTakeFirst();
   const id = randomUUID();
   await trx
     .insertInto('incidents')
@@ -147,13 +164,22 @@ export async function groupAlarm(
       severity: alarm.severity,
       owner_id: null,
       asset_id: alarm.assetId,
+      site_id: asset?.site_id ?? null,
       opened_at: alarm.raisedAt,
       resolved_at: null,
       created_at: now,
       updated_at: now,
     })
     .execute();
-  await event(trx, id, 'opened', system, null, { by: 'grouping', assetId: alarm.assetId }, now);
+  await event(
+    trx,
+    id,
+    'opened',
+    system,
+    null,
+    { by: 'grouping', assetId: alarm.assetId, siteId: asset?.site_id ?? null },
+    now,
+  );
   await attachAlarm(trx, (await findIncident(trx, tenantId, id))!, alarm, system, now);
   return id;
 }

@@ -1,8 +1,12 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
+import { dialectOf } from '../db/dialect.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { IpSet } from '../security/guard/ip-rules.js';
 import { emailFor, type Mailer, mailRecipients } from './email.js';
+import { isQuiet, parseQuietHours, quietEnd } from './quiet-hours.js';
+import { channelLoad } from './rate-limit.js';
+import { severityRank } from './routing.js';
 import { assertPublicTarget, TargetRefused } from './ssrf.js';
 import { formatFor, postWebhook } from './webhook.js';
 
@@ -16,16 +20,39 @@ export function backoffMs(attempts: number, random: () => number = Math.random):
   return Math.round(base * (0.5 + random()));
 }
 
+/** A due delivery with what sending it needs from its channel (and the owner of a personal one). */
+interface DueDelivery {
+  readonly id: number;
+  readonly tenant_id: string;
+  readonly channel_id: string;
+  readonly payload: string;
+  readonly severity: string | null;
+  readonly attempts: number;
+  readonly url: string;
+  readonly secret: string;
+  readonly type: string;
+  readonly quiet_hours: string | null;
+  readonly rate_limit_per_minute: number;
+  readonly user_id: string | null;
+  readonly user_email: string | null;
+  readonly user_status: string | null;
+  readonly member_role: string | null;
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
 /**
  * Delivers the outbox: claims due rows with a lease (so two instances, or a restarted one, never
  * send the same row at once and a crashed send is retried after the lease), posts them, and records
  * each attempt's outcome. At least once: a receiver may see a delivery twice (same
- * X-Vigil-Delivery id) but never miss one.
+ * X-Vigil-Delivery id) but never miss one. Before sending it holds a delivery that came due in its
+ * channel's quiet hours (a retry, say) until they end, postpones one over the channel's rate limit
+ * (no attempt counted), and suppresses one whose personal recipient is no longer a member.
  */
 export class NotificationDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  readonly stats = { delivered: 0, retried: 0, failed: 0 };
+  readonly stats = { delivered: 0, retried: 0, failed: 0, postponed: 0, suppressed: 0 };
 
   constructor(
     private readonly deps: {
@@ -83,17 +110,31 @@ export class NotificationDispatcher {
   async runOnce(): Promise<number> {
     const { db } = this.deps;
     const now = (this.deps.clock ?? Date.now)();
-    const due = await db
+    const due: DueDelivery[] = await db
       .selectFrom('notification_outbox')
       .innerJoin('notification_channels', 'notification_channels.id', 'notification_outbox.channel_id')
+      .leftJoin('users', 'users.id', 'notification_channels.user_id')
+      .leftJoin('memberships', (join) =>
+        join
+          .onRef('memberships.user_id', '=', 'notification_channels.user_id')
+          .onRef('memberships.tenant_id', '=', 'notification_channels.tenant_id'),
+      )
       .select([
         'notification_outbox.id',
         'notification_outbox.tenant_id',
+        'notification_outbox.channel_id',
         'notification_outbox.payload',
+        'notification_outbox.severity',
         'notification_outbox.attempts',
         'notification_channels.url',
         'notification_channels.secret',
         'notification_channels.type',
+        'notification_channels.quiet_hours',
+        'notification_channels.rate_limit_per_minute',
+        'notification_channels.user_id',
+        'users.email as user_email',
+        'users.status as user_status',
+        'memberships.role as member_role',
       ])
       .where('notification_outbox.status', '=', 'pending')
       .where('notification_outbox.next_attempt_at', '<=', now)
@@ -104,25 +145,47 @@ export class NotificationDispatcher {
         ]),
       )
       .orderBy('notification_outbox.next_attempt_at')
+      .orderBy('notification_outbox.id')
       .limit(BATCH)
       .execute();
     let attempted = 0;
+    // Channels found at their limit in this pass: their other deliveries wait without a recount.
+    const limited = new Map<string, number>();
     for (const d of due) {
-      // Claim: only one dispatcher wins a row whose lease is free.
-      const claimed = await db
-        .updateTable('notification_outbox')
-        .set({ lease_until: now + LEASE_MS })
-        .where('id', '=', d.id)
-        .where('status', '=', 'pending')
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) continue;
+      if (d.user_id !== null && (d.member_role === null || d.user_status !== 'active')) {
+        await this.settle(d.id, now, {
+          status: 'suppressed',
+          note: 'suppressed: the recipient is no longer an active member of the tenant',
+        });
+        continue;
+      }
+      const quiet = parseQuietHours(d.quiet_hours);
+      const severity = d.severity ?? severityOfPayload(d.payload);
+      const passes =
+        quiet?.minSeverity !== undefined && severityRank(severity) >= severityRank(quiet.minSeverity);
+      if (quiet && !passes && isQuiet(quiet, now)) {
+        const until = quietEnd(quiet, now);
+        await this.settle(d.id, now, {
+          next_attempt_at: until,
+          note: `held for quiet hours until ${iso(until)}`,
+        });
+        continue;
+      }
+      const known = limited.get(d.channel_id);
+      const claim = known === undefined ? await this.claim(d, now) : known;
+      if (claim === 'taken') continue;
+      if (claim !== 'claimed') {
+        limited.set(d.channel_id, claim);
+        await this.settle(d.id, now, { next_attempt_at: claim, note: `rate limited until ${iso(claim)}` });
+        continue;
+      }
       attempted++;
       const attempts = Number(d.attempts) + 1;
       let result: { ok: boolean; status: number | null; error: string | null };
       try {
         if (d.type === 'email') {
-          const to = mailRecipients(d.url);
+          // A personal channel mails its owner's current address.
+          const to = d.user_id === null ? mailRecipients(d.url) : d.user_email ? [d.user_email] : null;
           if (!to) throw new Error('the channel has no valid recipients');
           if (!this.deps.mailer) throw new Error('no SMTP server is configured (SMTP_URL)');
           const mail = emailFor(d.payload);
@@ -174,4 +237,58 @@ export class NotificationDispatcher {
     }
     return attempted;
   }
+  /**
+   * Claims a delivery with a lease, unless another dispatcher holds it (`taken`) or its channel
+   * used up its rate limit (then: when a slot frees). On PostgreSQL the channel row is locked while
+   * counting, so instances sharing the database cannot together exceed the limit.
+   */
+  private async claim(d: DueDelivery, now: number): Promise<'claimed' | 'taken' | number> {
+    const limit = Number(d.rate_limit_per_minute);
+    return this.deps.db.transaction().execute(async (trx) => {
+      if (limit > 0) {
+        if (dialectOf(trx) === 'postgres')
+          await trx
+            .selectFrom('notification_channels')
+            .select('id')
+            .where('id', '=', d.channel_id)
+            .forUpdate()
+            .execute();
+        const load = await channelLoad(trx, d.channel_id, now);
+        if (load.used >= limit) return load.freesAt;
+      }
+      // Only one dispatcher wins a row whose lease is free.
+      const claimed = await trx
+        .updateTable('notification_outbox')
+        .set({ lease_until: now + LEASE_MS })
+        .where('id', '=', d.id)
+        .where('status', '=', 'pending')
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .executeTakeFirst();
+      return Number(claimed.numUpdatedRows) === 1 ? 'claimed' : 'taken';
+    });
+  }
+
+  /** Reschedules or suppresses a delivery without an attempt, unless another dispatcher claimed it meanwhile. */
+  private async settle(
+    id: number,
+    now: number,
+    change: { status?: 'suppressed'; next_attempt_at?: number; note: string },
+  ): Promise<void> {
+    const r = await this.deps.db
+      .updateTable('notification_outbox')
+      .set({ ...change, lease_until: null })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) return;
+    if (change.status === 'suppressed') this.stats.suppressed++;
+    else this.stats.postponed++;
+  }
+}
+
+/** Severity of a delivery queued before the outbox recorded it. */
+function severityOfPayload(payload: string): string {
+  const alarm = (JSON.parse(payload) as { alarm?: { severity?: unknown } }).alarm;
+  return typeof alarm?.severity === 'string' ? alarm.severity : 'info';
 }

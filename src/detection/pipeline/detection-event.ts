@@ -1,3 +1,4 @@
+import type { DbOrTrx } from '../../db/database.js';
 import type { Severity } from '../config/detector-config.schema.js';
 
 /** What detection hands on (to storage, the alarm stage and live clients). */
@@ -20,3 +21,6 @@ export interface DetectionEvent {
 }
 
 export type DetectionListener = (events: readonly DetectionEvent[]) => void;
+
+/** Runs in the transaction storing new anomalies; returns what to run once it commits. */
+export type StoredHook = (trx: DbOrTrx, events: readonly DetectionEvent[]) => Promise<() => void>;

@@ -8,7 +8,7 @@ import { D, DETECTORS, Evaluation, POINT_DETECTORS, type Transition } from '../e
 import { F } from '../engine/sensor-state.js';
 import type { AnomalyRow } from './anomalies.repository.js';
 import { anomalyKey, insertAnomalies } from './anomalies.repository.js';
-import type { DetectionEvent, DetectionListener } from './detection-event.js';
+import type { DetectionEvent, DetectionListener, StoredHook } from './detection-event.js';
 import {
   type AssetContext,
   type LoaderOptions,
@@ -105,6 +105,17 @@ export class DetectionPipeline {
 
   onEvents(listener: DetectionListener): void {
     this.listeners.push(listener);
+  }
+
+  private readonly storedHooks: StoredHook[] = [];
+
+  /**
+   * Runs `hook` inside the transaction that stores each batch's new anomalies (the alarm stage),
+   * so they commit together or not at all: a failing hook fails the batch, which is replayed.
+   * What it returns runs after the commit.
+   */
+  onStored(hook: StoredHook): void {
+    this.storedHooks.push(hook);
   }
 
   /** Readings just committed. Returns a promise only when the queue is full: wait on it before acknowledging. */
@@ -544,26 +555,48 @@ export class DetectionPipeline {
       created_at: createdAt,
     }));
     const stored = new Set<string>();
-    const keep = (keys: readonly string[]) => {
-      for (const k of keys) stored.add(k);
+    const afterCommit: (() => void)[] = [];
+    const keyOf = (e: DetectionEvent) => anomalyKey(e.sensorId, e.ts, e.kind, e.detector, e.ruleId ?? '');
+    // Stores these rows and hands their new anomalies to the hooks, in one transaction.
+    const store = (idx: readonly number[]) =>
+      this.deps.db.transaction().execute(async (trx) => {
+        const keys = new Set(
+          await insertAnomalies(
+            trx,
+            idx.map((i) => rows[i]!),
+          ),
+        );
+        const fresh = idx.map((i) => events[i]!).filter((e) => keys.has(keyOf(e)));
+        const after: (() => void)[] = [];
+        for (const hook of this.storedHooks) if (fresh.length > 0) after.push(await hook(trx, fresh));
+        return { keys, after };
+      });
+    const keep = (r: { keys: Set<string>; after: (() => void)[] }) => {
+      for (const k of r.keys) stored.add(k);
+      afterCommit.push(...r.after);
     };
     try {
-      keep(await insertAnomalies(this.deps.db, rows));
+      keep(await store(rows.map((_, i) => i)));
     } catch (err) {
       // A sensor deleted meanwhile: store the others one by one (only that error is skipped).
       if (!isForeignKeyViolation(err)) throw err;
-      for (const row of rows) {
+      for (let i = 0; i < rows.length; i++) {
         try {
-          keep(await insertAnomalies(this.deps.db, [row]));
+          keep(await store([i]));
         } catch (e) {
           if (!isForeignKeyViolation(e)) throw e;
         }
       }
     }
+    for (const run of afterCommit) {
+      try {
+        run();
+      } catch (err) {
+        this.deps.logger.warn({ err: (err as Error).message }, 'detection: after-commit hook failed');
+      }
+    }
     // Only what was stored now goes on: a replayed reading's anomaly stored before is not news.
-    const fresh = events.filter((e) =>
-      stored.has(anomalyKey(e.sensorId, e.ts, e.kind, e.detector, e.ruleId ?? '')),
-    );
+    const fresh = events.filter((e) => stored.has(keyOf(e)));
     for (const e of fresh)
       if (e.kind === 'point') this.stats.anomalies++;
       else this.stats.transitions++;

@@ -27,14 +27,20 @@ import { genRequestId, REQUEST_ID_HEADER } from './http/request-id.js';
 import { clientErrorHandler, loadSheddingPlugin } from './http/request-limits.js';
 import { securityHeadersPlugin } from './http/security-headers.js';
 import { tlsOptions } from './http/tls.js';
+import { webUiPlugin } from './http/web-ui.js';
 import { incidentRoutes } from './incidents/incidents.routes.js';
 import { workOrderRoutes } from './incidents/work-orders.routes.js';
 import { jobRoutes } from './jobs/jobs.routes.js';
+import { httpMetricsPlugin } from './metrics/http-metrics.js';
+import { metricsRoutes } from './metrics/metrics.routes.js';
 import { healthRoutes } from './monitoring/health.routes.js';
+import { monitoringRoutes } from './monitoring/monitoring.routes.js';
+import { platformRoutes } from './monitoring/platform.routes.js';
 import { ProcessPressure } from './monitoring/pressure.js';
 import { mqttRoutes } from './mqtt/mqtt.routes.js';
 import { notificationChannelRoutes } from './notifications/channels.routes.js';
 import { notificationPreferenceRoutes } from './notifications/preferences.routes.js';
+import { StreamServer } from './realtime/stream.server.js';
 import { assetRoutes } from './registry/assets.routes.js';
 import { deviceRoutes } from './registry/devices.routes.js';
 import { importRoutes } from './registry/import.routes.js';
@@ -62,6 +68,13 @@ export interface AppOptions {
  * Builds the HTTP application from its services without listening, so tests drive it with
  * `inject()` and `vigil serve` listens. Every feature registers its routes here.
  */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The live stream (WebSocket) server. */
+    stream: StreamServer;
+  }
+}
+
 export async function buildApp(services: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
   const serverOptions = {
@@ -118,8 +131,14 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   if (config.http.apiDocs) await registerOpenApi(app, { version: VERSION });
 
   await app.register(cookie);
+  await app.register(httpMetricsPlugin, { metrics: services.metrics });
   const pressure = new ProcessPressure();
   app.addHook('onClose', async () => pressure.close());
+  // The live stream takes the upgrade requests of GET /api/v1/stream (docs/realtime.md).
+  const stream = new StreamServer(services);
+  stream.attach(app.server);
+  app.decorate('stream', stream);
+  app.addHook('preClose', async () => stream.close());
   const { shed } = config.http;
   await app.register(loadSheddingPlugin, {
     maxUrlBytes: config.http.maxUrlBytes,
@@ -203,11 +222,18 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(incidentRoutes, { prefix: '/api/v1', services });
   await app.register(workOrderRoutes, { prefix: '/api/v1', services });
   await app.register(detectionStatusRoutes, { prefix: '/api/v1/admin', services });
+  await app.register(monitoringRoutes, { prefix: '/api/v1/monitoring', services });
+  // The platform tenant's alarms and channels (self-monitoring), for platform admins: docs/monitoring.md.
+  await app.register(platformRoutes, { prefix: '/api/v1/monitoring/platform', services });
 
   await app.register(healthRoutes, {
     services,
     version: VERSION,
   });
+  // Prometheus: bearer METRICS_TOKEN, or open in development; METRICS_ADDRESS serves it apart (server.ts).
+  await app.register(metricsRoutes, { services });
+  // The control-room UI (dist/web) at `/` and its client-side routes; after every hook above.
+  await app.register(webUiPlugin, {});
 
   return app;
 }

@@ -9,6 +9,8 @@ import { migrateToLatest, pendingMigrations } from './db/migrator.js';
 import { reloadCertificate } from './http/tls.js';
 import { createScheduler } from './jobs/jobs.js';
 import type { Scheduler } from './jobs/scheduler.js';
+import { type MetricsListener, startMetricsListener } from './metrics/metrics.routes.js';
+import { SelfMonitor } from './monitoring/self-monitor.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { ExternalGateway } from './mqtt/external-gateway.js';
 import { closeServices, createServices, type Services } from './services.js';
@@ -32,6 +34,10 @@ export interface RunningServer {
   readonly broker: EmbeddedBroker | undefined;
   /** The subscriber to the external broker, when `MQTT_URL` is set. */
   readonly gateway: ExternalGateway | undefined;
+  /** Vigil watching itself (platform alarms), unless SELF_MONITOR_INTERVAL_S=0. */
+  readonly selfMonitor: SelfMonitor | undefined;
+  /** Port of the separate `/metrics` listener (METRICS_ADDRESS), when configured. */
+  readonly metricsPort: number | undefined;
   /** Graceful stop: refuse new work, let in-flight requests and jobs finish within the deadline, close. */
   shutdown(reason: string): Promise<{ forced: boolean }>;
 }
@@ -67,11 +73,23 @@ export async function startServer(
   const services = createServices(config, logger);
   let shuttingDown = false;
   let app: FastifyInstance | undefined;
+  let metricsListener: MetricsListener | undefined;
   try {
     await ensureSchema(services, { migrate: opts.migrate ?? false });
     app = await buildApp(services, { isShuttingDown: () => shuttingDown });
     await opts.beforeListen?.(app);
     await app.listen({ host: config.http.host, port: config.http.port });
+    if (config.metrics.address) {
+      metricsListener = await startMetricsListener(
+        services.metrics,
+        config.metrics.address,
+        logger.child({ component: 'metrics' }),
+      ).catch((err: Error) => {
+        throw new StartupError(
+          `the metrics listener cannot listen on ${config.metrics.address!.host}:${config.metrics.address!.port}: ${err.message}`,
+        );
+      });
+    }
   } catch (err) {
     await app?.close().catch(() => undefined);
     await closeServices(services);
@@ -111,7 +129,7 @@ export async function startServer(
       mqttPort = ports.port;
       mqttPorts = ports;
     } catch (err) {
-      await Promise.all([app.close(), scheduler?.stop(0)]);
+      await Promise.all([app.close(), scheduler?.stop(0), metricsListener?.close()]);
       await closeServices(services);
       throw new StartupError(
         `the embedded MQTT broker cannot listen on port ${config.mqtt.port}: ${(err as Error).message}`,
@@ -120,6 +138,9 @@ export async function startServer(
     logger.info(mqttPorts, 'embedded MQTT broker listening');
   }
   services.mqtt.attach(broker ?? gateway);
+  // Once everything it watches runs: one per process (platform alarms dedup across instances).
+  const selfMonitor = config.selfMonitor.intervalMs > 0 ? new SelfMonitor(services) : undefined;
+  selfMonitor?.start();
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -162,8 +183,15 @@ export async function startServer(
         running.server.closeAllConnections();
       }, deadlineMs);
       // Stop accepting, let in-flight requests complete (idle keep-alive sockets close at once).
-      await Promise.all([running.close(), scheduler?.stop(deadlineMs), broker?.close(), gateway?.close()]);
+      await Promise.all([
+        running.close(),
+        scheduler?.stop(deadlineMs),
+        broker?.close(),
+        gateway?.close(),
+        metricsListener?.close(),
+      ]);
       clearTimeout(deadline);
+      await selfMonitor?.stop();
       await closeServices(services);
       logger.info({ forced }, 'shutdown complete');
       return { forced };
@@ -184,6 +212,8 @@ export async function startServer(
     mqttPorts,
     broker,
     gateway,
+    selfMonitor,
+    metricsPort: metricsListener?.port,
     shutdown,
     reloadTls,
   };

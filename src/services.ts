@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AlarmService } from './alarms/alarms.service.js';
@@ -8,10 +9,14 @@ import type { Config } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
 import { DetectionPipeline } from './detection/pipeline/detection-pipeline.js';
 import { RateLimits } from './http/rate-limit/rate-limits.js';
+import { type IncidentChange, IncidentService } from './incidents/incidents.service.js';
+import { observeServices } from './metrics/collectors.js';
+import { Metrics } from './metrics/metrics.js';
 import { MqttStatusBoard } from './mqtt/mqtt-status.js';
 import { NotificationDispatcher } from './notifications/dispatcher.js';
 import { Mailer } from './notifications/email.js';
 import { RealtimeHub } from './realtime/hub.js';
+import { ReadingsRelay } from './realtime/readings-relay.js';
 import { createRedis } from './redis/redis.js';
 import { KeyedHash, SecretBox } from './security/crypto.js';
 import { FallbackBlockStore, MemoryBlockStore, RedisBlockStore } from './security/guard/block-store.js';
@@ -24,6 +29,7 @@ import { KyselyLogSink } from './telemetry/storage/log-sink.js';
 import { SqliteWorkerLogSink } from './telemetry/storage/sqlite-log-sink.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { TenantQuotaLookup } from './tenants/tenant-quotas.js';
+import { VERSION } from './version.js';
 
 /** The long-lived resources one process holds; built once and handed to the app, jobs and CLI. */
 export interface Services {
@@ -56,15 +62,25 @@ export interface Services {
   readonly detection: DetectionPipeline | undefined;
   /** The alarm stage: detection events into deduplicated alarms and their lifecycle. */
   readonly alarms: AlarmService;
-  /** Committed changes for live clients (alarm events today). */
+  /** Operator actions on incidents. */
+  readonly incidents: IncidentService;
+  /** Committed changes for live clients (fanned out through Redis when configured). */
   readonly hub: RealtimeHub;
+  /** Committed readings of watched sensors, conflated, to the hub. */
+  readonly relay: ReadingsRelay;
   /** Delivers the notification outbox (started by the server). */
   readonly notifications: NotificationDispatcher;
+  /** Prometheus metrics of this process (`/metrics`); other modules increment its counters. */
+  readonly metrics: Metrics;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
+  const metrics = new Metrics({ version: VERSION, database: config.database.dialect });
+  const queryOk = metrics.dbQueryDuration.labels('ok');
+  const queryError = metrics.dbQueryDuration.labels('error');
   const database = openDatabase(config.database, {
     onPoolError: (err) => logger.warn({ err: err.message }, 'database connection lost'),
+    onQuery: (seconds, failed) => (failed ? queryError : queryOk).observe(seconds),
   });
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
   const { secrets } = config;
@@ -126,17 +142,40 @@ export function createServices(config: Config, logger: Logger): Services {
       detection.enqueue(tenantId, sensorIds, ts, value);
     detection.onStored((trx, events) => alarms.applyIn(trx, events));
   }
-  const hub = new RealtimeHub();
+  const hub = new RealtimeHub(logger.child({ component: 'realtime' }));
+  if (config.redisUrl && redis)
+    hub.bridge(redis, createRedis(config.redisUrl, logger), `${config.instanceId}:${randomUUID()}`);
+  const relay = new ReadingsRelay(hub);
+  const stored = telemetry.ingest.onStored;
+  telemetry.ingest.onStored = (tenantId, sensorIds, ts, value) => {
+    relay.offer(tenantId, sensorIds, ts, value);
+    return stored?.(tenantId, sensorIds, ts, value);
+  };
   alarms.onChanges((changes) => {
     for (const c of changes)
       hub.publish({
         tenantId: c.tenantId,
         channel: 'alarms',
         type: `alarm.${c.event}`,
+        id: c.eventId,
         payload: { alarmId: c.alarmId, ...c.alarm },
         at: c.at,
       });
   });
+  const incidents = new IncidentService(database.db);
+  const publishIncidents = (changes: readonly IncidentChange[]) => {
+    for (const c of changes)
+      hub.publish({
+        tenantId: c.tenantId,
+        channel: 'incidents',
+        type: `incident.${c.event}`,
+        id: c.eventId,
+        payload: { incidentId: c.incidentId, ...c.incident, details: c.details },
+        at: c.at,
+      });
+  };
+  incidents.onChanges(publishIncidents);
+  alarms.onIncidentChanges(publishIncidents);
   const notifications = new NotificationDispatcher({
     db: database.db,
     secretBox: identity.secretBox,
@@ -148,12 +187,15 @@ export function createServices(config: Config, logger: Logger): Services {
       : {}),
   });
   alarms.onNotices(() => notifications.kick());
-  return {
+  const services: Services = {
+    metrics,
     config,
     logger,
     detection,
     alarms,
+    incidents,
     hub,
+    relay,
     notifications,
     database,
     redis,
@@ -180,6 +222,8 @@ export function createServices(config: Config, logger: Logger): Services {
     ),
     mqtt: new MqttStatusBoard(),
   };
+  observeServices(metrics, services);
+  return services;
 }
 
 export async function closeServices(services: Services): Promise<void> {
@@ -191,6 +235,8 @@ export async function closeServices(services: Services): Promise<void> {
   services.alarms.stop();
   await services.alarms.settle();
   await services.notifications.stop();
+  services.relay.stop();
+  await services.hub.close();
   await services.telemetry.close();
   await Promise.allSettled([services.database.destroy(), services.redis?.quit()]);
   services.redis?.disconnect();

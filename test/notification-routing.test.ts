@@ -317,7 +317,6 @@ describe.each(DIALECTS)('notification routing, quiet hours, rate limits and pref
     });
     expect(res.statusCode).toBe(200);
     await t.services.detection!.flush();
-    await t.services.alarms.settle();
     expect(await deliveries(plant)).toMatchObject([
       { event: 'raised', severity: 'major', status: 'pending' },
     ]);

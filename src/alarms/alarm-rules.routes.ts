@@ -139,9 +139,9 @@ async function checked(db: DbOrTrx, tenantId: string, b: RuleBodyT): Promise<Rul
       pointer: '/body/ruleIds',
       detail: 'only threshold and asset-rule detectors have rule ids',
     });
-  if (b.detectors.length === 1 && b.detectors[0] === 'asset-rule' && (b.sensorId || b.sensorTypeId))
+  if (b.detectors.includes('asset-rule') && (b.sensorId || b.sensorTypeId))
     errors.push({
-      pointer: '/body/detectors/0',
+      pointer: `/body/detectors/${b.detectors.indexOf('asset-rule')}`,
       detail: 'asset rules raise alarms of an asset: scope the rule by asset or to the whole tenant',
     });
   // Where the body is silent, the built-in default of the (first) detector it names.
@@ -150,6 +150,13 @@ async function checked(db: DbOrTrx, tenantId: string, b: RuleBodyT): Promise<Rul
   const withinS = b.withinS ?? 0;
   const autoClear = b.autoClear ?? base.autoClear;
   const quietS = b.quietS ?? (autoClear === 'after-quiet' ? base.quietMs / 1000 || 3600 : 0);
+  // Conditions raise once per episode (and a clear ends the count): only anomalies recur.
+  if (minOccurrences > 1 && (b.detectors.length !== 1 || b.detectors[0] !== 'anomaly'))
+    errors.push({
+      pointer: '/body/minOccurrences',
+      detail:
+        'counting occurrences applies to point anomalies only (detectors ["anomaly"]); use delayS for conditions',
+    });
   if (minOccurrences > 1 && withinS === 0)
     errors.push({ pointer: '/body/withinS', detail: 'minOccurrences above 1 needs the window they fall in' });
   if (autoClear === 'after-quiet' && quietS === 0)

@@ -107,7 +107,7 @@ export interface RaiseInput {
   readonly alarmRuleId?: string | null;
   readonly autoClear?: AutoClear;
   readonly quietMs?: number;
-  /** Set for a point anomaly's alarm that clears after quiet: its reading time. */
+  /** A point anomaly's reading time (its quiet counts from there, if the alarm clears after quiet). */
   readonly quietSince?: number | null;
   /** How many occurrences it is raised with (a rule may have held it back until several). */
   readonly occurrences?: number;
@@ -170,7 +170,8 @@ export async function upsertAlarm(
           last_value: sql`case when excluded.last_seen_at >= alarms.last_seen_at then excluded.last_value else alarms.last_value end`,
           // A point anomaly restarts the quiet (from its newest sighting); a condition raised
           // again is not quiet until it clears again.
-          quiet_since: sql`case when excluded.quiet_since is null then null when alarms.quiet_since is null or excluded.quiet_since > alarms.quiet_since then excluded.quiet_since else alarms.quiet_since end`,
+          // The row's own clear policy decides (not the rule in force now).
+          quiet_since: sql`case when alarms.auto_clear <> 'after-quiet' then alarms.quiet_since when excluded.quiet_since is null then null when alarms.quiet_since is null or excluded.quiet_since > alarms.quiet_since then excluded.quiet_since else alarms.quiet_since end`,
           updated_at: now,
         }),
     )
@@ -247,11 +248,13 @@ export async function addAlarmEvent(
     details?: Record<string, unknown>;
     reading_at?: number | null;
   },
-): Promise<void> {
-  await db
+): Promise<string> {
+  const row = await db
     .insertInto('alarm_events')
     .values({ ...e, details: JSON.stringify(e.details ?? {}) })
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return String(row.id);
 }
 
 export async function alarmHistory(db: DbOrTrx, alarmId: string): Promise<AlarmHistoryEntry[]> {

@@ -4,7 +4,13 @@ import type { Db, DbOrTrx } from '../db/database.js';
 import type { AlarmStatus } from '../db/schema.js';
 import type { DetectionEvent } from '../detection/pipeline/detection-event.js';
 import { AppError } from '../http/errors/catalogue.js';
-import { DEFAULT_GROUPING, type GroupingPolicy, groupAlarm } from '../incidents/incidents.service.js';
+import {
+  DEFAULT_GROUPING,
+  type GroupingPolicy,
+  groupAlarm,
+  type IncidentChange,
+  type IncidentJournal,
+} from '../incidents/incidents.service.js';
 import { enqueueNotice } from '../notifications/outbox.js';
 import { type AlarmPolicy, holdsBack, policyFor, type RuleSubject } from './alarm-rules.js';
 import { enabledRules } from './alarm-rules.repository.js';
@@ -28,6 +34,8 @@ const rank = (severity: string) => SEVERITY_STEPS.indexOf(severity);
 export interface AlarmChange {
   readonly tenantId: string;
   readonly alarmId: string;
+  /** The history entry's id (alarm_events.id): live clients resume after it. */
+  readonly eventId: string;
   /** raised, repeated, acknowledged, resolved, closed, shelved, unshelved, flapping, cleared, escalated, reminded, assigned, comment */
   readonly event: string;
   readonly alarm: {
@@ -47,12 +55,15 @@ export type AlarmChangeListener = (changes: readonly AlarmChange[]) => void;
 /** What a transaction changed and queued, to tell once it commits. */
 class Effects {
   readonly changes: AlarmChange[] = [];
+  /** Incidents opened or joined by grouping. */
+  readonly incidents: IncidentJournal = [];
   notices = 0;
 
-  change(a: Alarm, event: string, at: number): void {
+  change(a: Alarm, event: string, at: number, eventId: string): void {
     this.changes.push({
       tenantId: a.tenantId,
       alarmId: a.id,
+      eventId,
       event,
       alarm: {
         title: a.title,
@@ -67,6 +78,16 @@ class Effects {
     });
   }
 }
+
+/** A point anomaly's alarm under an `on-clear` rule resolves after this much quiet. */
+const POINT_QUIET_MS = 3_600_000;
+
+/**
+ * The sweeps (delays due, quiet periods over, counts lapsed) act only on what is past its time by
+ * this much of the wall clock and has not been touched for as long: a reading scored late, or a
+ * backfill still being fed, is not overtaken by the sweep.
+ */
+export const SETTLE_MS = 60_000;
 
 /** An `after-quiet` alarm whose quiet period had passed by `at` (reading time, or now). */
 const quietEnded = (a: Alarm, at: number) =>
@@ -99,8 +120,10 @@ async function holdBack(
     withinMs: policy.withinMs,
   };
   const within = policy.withinMs > 0 ? policy.withinMs : Number.MAX_SAFE_INTEGER;
-  // An old count (its first occurrence out of the window) starts over from this one.
-  const stale = sql<boolean>`${a.at} - alarm_pending.first_at > ${within}`;
+  // Occurrences spread wider than the window (in either direction: backfills come in any order)
+  // start over from this one.
+  const stale = sql<boolean>`(case when ${a.at} > alarm_pending.last_at then ${a.at} else alarm_pending.last_at end) - (case when ${a.at} < alarm_pending.first_at then ${a.at} else alarm_pending.first_at end) > ${within}`;
+  const earlier = sql<boolean>`excluded.first_at < alarm_pending.first_at`;
   const row = await trx
     .insertInto('alarm_pending')
     .values({
@@ -111,21 +134,26 @@ async function holdBack(
       last_at: a.at,
       count: 1,
       due_at: policy.delayMs > 0 ? a.at + policy.delayMs : null,
+      expires_at: policy.withinMs > 0 ? a.at + policy.withinMs : null,
+      touched_at: now,
       raise: JSON.stringify(held),
       created_at: now,
     })
     .onConflict((oc) =>
       oc.columns(['tenant_id', 'dedup_key']).doUpdateSet({
         count: sql`case when ${stale} then 1 else alarm_pending.count + 1 end`,
-        first_at: sql`case when ${stale} then excluded.first_at when excluded.first_at < alarm_pending.first_at then excluded.first_at else alarm_pending.first_at end`,
-        last_at: sql`case when excluded.last_at > alarm_pending.last_at then excluded.last_at else alarm_pending.last_at end`,
-        due_at: sql`case when ${stale} then excluded.due_at when excluded.first_at < alarm_pending.first_at then excluded.due_at else alarm_pending.due_at end`,
+        first_at: sql`case when ${stale} or ${earlier} then excluded.first_at else alarm_pending.first_at end`,
+        last_at: sql`case when ${stale} or excluded.last_at > alarm_pending.last_at then excluded.last_at else alarm_pending.last_at end`,
+        due_at: sql`case when ${stale} or ${earlier} then excluded.due_at else alarm_pending.due_at end`,
+        expires_at: sql`case when ${stale} or ${earlier} then excluded.expires_at else alarm_pending.expires_at end`,
+        touched_at: now,
         raise: sql`excluded.raise`,
       }),
     )
-    .returning(['count', 'first_at', 'due_at'])
+    .returning(['count', 'last_at', 'due_at'])
     .executeTakeFirstOrThrow();
   const count = Number(row.count);
+  const lastAt = Number(row.last_at);
   const due = row.due_at === null ? null : Number(row.due_at);
   if (count < policy.minOccurrences || (due !== null && a.at < due)) return null;
   await trx
@@ -133,7 +161,39 @@ async function holdBack(
     .where('tenant_id', '=', a.tenantId)
     .where('dedup_key', '=', a.dedupKey)
     .execute();
-  return { occurrences: count, at: due === null ? a.at : Math.max(due, a.at) };
+  // Raised when it became due by the readings' time: the newest of the counted occurrences (the
+  // count was complete then), or the end of the delay.
+  const counted = policy.minOccurrences > 1;
+  return {
+    occurrences: count,
+    at: due === null ? lastAt : counted ? Math.max(due, lastAt) : due,
+  };
+}
+
+/** Inbox batches are retried this many times (backing off to an hour), then left for an operator. */
+const INBOX_MAX_ATTEMPTS = 50;
+
+/** Keeps events whose alarm stage failed, per tenant, in the caller's transaction. */
+async function toInbox(
+  trx: DbOrTrx,
+  events: readonly DetectionEvent[],
+  error: string,
+  now: number,
+): Promise<void> {
+  const byTenant = new Map<string, DetectionEvent[]>();
+  for (const e of events) byTenant.set(e.tenantId, [...(byTenant.get(e.tenantId) ?? []), e]);
+  for (const [tenantId, list] of byTenant)
+    await trx
+      .insertInto('alarm_inbox')
+      .values({
+        tenant_id: tenantId,
+        events: JSON.stringify(list),
+        attempts: 0,
+        next_attempt_at: now + 5_000,
+        last_error: error.slice(0, 500),
+        created_at: now,
+      })
+      .execute();
 }
 
 /** Each event's sensor's type (for rules scoped by sensor type). */
@@ -225,6 +285,12 @@ export class AlarmService {
 
   private readonly changeListeners: AlarmChangeListener[] = [];
   private readonly noticeListeners: (() => void)[] = [];
+  private readonly incidentListeners: ((changes: readonly IncidentChange[]) => void)[] = [];
+
+  /** Incidents opened or joined by automatic grouping, after they commit. */
+  onIncidentChanges(listener: (changes: readonly IncidentChange[]) => void): void {
+    this.incidentListeners.push(listener);
+  }
 
   /** Alarm changes, after they commit (the realtime hub subscribes here). */
   onChanges(listener: AlarmChangeListener): void {
@@ -239,6 +305,14 @@ export class AlarmService {
   /** Tells listeners what committed. */
   private publish(fx: Effects): void {
     if (fx.notices > 0) for (const l of this.noticeListeners) l();
+    if (fx.incidents.length > 0)
+      for (const l of this.incidentListeners) {
+        try {
+          l(fx.incidents);
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message }, 'alarms: incident listener failed');
+        }
+      }
     if (fx.changes.length === 0) return;
     for (const l of this.changeListeners) {
       try {
@@ -279,8 +353,69 @@ export class AlarmService {
    */
   async applyIn(trx: DbOrTrx, events: readonly DetectionEvent[]): Promise<() => void> {
     const fx = new Effects();
-    await this.applyEvents(trx, events, fx);
-    return () => this.publish(fx);
+    // A failing alarm stage must neither lose the events nor hold up detection for everyone:
+    // undo its part, and keep the events in the inbox (with their anomalies) to apply later.
+    await sql`savepoint vigil_alarms`.execute(trx);
+    try {
+      await this.applyEvents(trx, events, fx);
+      await sql`release savepoint vigil_alarms`.execute(trx);
+      return () => this.publish(fx);
+    } catch (err) {
+      await sql`rollback to savepoint vigil_alarms`.execute(trx);
+      await sql`release savepoint vigil_alarms`.execute(trx);
+      this.stats.failures++;
+      this.logger.warn(
+        { err: (err as Error).message, events: events.length },
+        'alarms: applying detection events failed; kept in the inbox to retry',
+      );
+      await toInbox(trx, events, (err as Error).message, this.clock());
+      return () => undefined;
+    }
+  }
+
+  /** Applies events kept in the inbox (their alarm stage failed before), each batch once, in order. */
+  async retryInbox(now: number): Promise<number> {
+    const rows = await this.db
+      .selectFrom('alarm_inbox')
+      .selectAll()
+      .where('next_attempt_at', '<=', now)
+      .orderBy('id')
+      .limit(50)
+      .execute();
+    let applied = 0;
+    for (const r of rows) {
+      const events = JSON.parse(r.events) as DetectionEvent[];
+      try {
+        await this.changing(async (trx, fx) => {
+          const claimed = await trx.deleteFrom('alarm_inbox').where('id', '=', r.id).executeTakeFirst();
+          if (Number(claimed.numDeletedRows) !== 1) return;
+          await this.applyEvents(trx, events, fx);
+        });
+        applied++;
+      } catch (err) {
+        const attempts = Number(r.attempts) + 1;
+        this.stats.failures++;
+        await this.db
+          .updateTable('alarm_inbox')
+          .set({
+            attempts,
+            // Backs off to an hour; after INBOX_MAX_ATTEMPTS it waits for an operator (logged).
+            next_attempt_at:
+              attempts >= INBOX_MAX_ATTEMPTS
+                ? Number.MAX_SAFE_INTEGER
+                : now + Math.min(3_600_000, 5_000 * 2 ** (attempts - 1)),
+            last_error: (err as Error).message.slice(0, 500),
+          })
+          .where('id', '=', r.id)
+          .execute()
+          .catch(() => undefined);
+        this.logger.warn(
+          { err: (err as Error).message, attempts, inboxId: r.id },
+          'alarms: inbox retry failed',
+        );
+      }
+    }
+    return applied;
   }
 
   private timer: NodeJS.Timeout | undefined;
@@ -297,6 +432,7 @@ export class AlarmService {
       const minute = ticks++ % 12 === 0;
       void this.raiseDue(now)
         .then(() => this.resolveQuietAlarms(now))
+        .then(() => this.retryInbox(now))
         .then(async () => {
           if (!minute) return;
           await this.settleFlapping(now);
@@ -349,7 +485,7 @@ export class AlarmService {
         );
         if (!moved) return;
         await setFlapping(trx, c.id, false, now);
-        await addAlarmEvent(trx, {
+        const eventId = await addAlarmEvent(trx, {
           alarm_id: c.id,
           kind: 'resolved',
           from_status: c.status,
@@ -361,7 +497,7 @@ export class AlarmService {
           at: now,
         });
         const alarm = await findAlarm(trx, c.tenant_id, c.id);
-        if (alarm) fx.change(alarm, 'resolved', now);
+        if (alarm) fx.change(alarm, 'resolved', now, eventId);
         settled++;
       });
     }
@@ -406,7 +542,7 @@ export class AlarmService {
             .executeTakeFirst();
           if (Number(moved.numUpdatedRows) !== 1) return;
           const alarm = (await findAlarm(trx, r.tenant_id, r.id))!;
-          await addAlarmEvent(trx, {
+          const eventId = await addAlarmEvent(trx, {
             alarm_id: r.id,
             kind: 'escalated',
             from_status: null,
@@ -418,7 +554,7 @@ export class AlarmService {
             at: now,
           });
           await this.notify(trx, alarm, 'escalated', now, { from: r.severity, to: next }, fx);
-          fx.change(alarm, 'escalated', now);
+          fx.change(alarm, 'escalated', now, eventId);
           out.escalated++;
           return;
         }
@@ -437,7 +573,7 @@ export class AlarmService {
           .executeTakeFirst();
         if (Number(moved.numUpdatedRows) !== 1) return;
         const alarm = (await findAlarm(trx, r.tenant_id, r.id))!;
-        await addAlarmEvent(trx, {
+        const eventId = await addAlarmEvent(trx, {
           alarm_id: r.id,
           kind: 'reminded',
           from_status: null,
@@ -449,7 +585,7 @@ export class AlarmService {
           at: now,
         });
         await this.notify(trx, alarm, 'reminder', now, { unacknowledgedForMs: age }, fx);
-        fx.change(alarm, 'reminded', now);
+        fx.change(alarm, 'reminded', now, eventId);
         out.reminded++;
       });
     }
@@ -477,15 +613,15 @@ export class AlarmService {
         detector: a.detector,
         ruleId: a.ruleId,
       };
-      if (a.clears) await this.applyClear(trx, a, e, now, fx);
+      if (a.clears) await this.applyClear(trx, a, e.explanation, now, fx);
       else await this.applyRaise(trx, a, e, policyFor(rules.get(e.tenantId) ?? [], subject), now, fx);
     }
   }
 
   private async applyClear(
     trx: DbOrTrx,
-    a: RaiseInput,
-    e: DetectionEvent,
+    a: Pick<RaiseInput, 'tenantId' | 'dedupKey' | 'at'>,
+    explanation: Readonly<Record<string, unknown>>,
     now: number,
     fx: Effects,
   ): Promise<void> {
@@ -506,7 +642,7 @@ export class AlarmService {
         await setFlapping(trx, open.id, true, now);
         await this.notify(trx, open, 'flapping', now, { raisesInWindow: raises }, fx);
       }
-      await addAlarmEvent(trx, {
+      const eventId = await addAlarmEvent(trx, {
         ...system,
         alarm_id: open.id,
         kind: open.flapping ? 'cleared' : 'flapping',
@@ -516,7 +652,7 @@ export class AlarmService {
         reading_at: a.at,
         at: now,
       });
-      fx.change(open, open.flapping ? 'cleared' : 'flapping', now);
+      fx.change(open, open.flapping ? 'cleared' : 'flapping', now, eventId);
       return;
     }
     if (open.autoClear !== 'on-clear') {
@@ -524,7 +660,7 @@ export class AlarmService {
       const quiet = open.autoClear === 'after-quiet';
       if (quiet)
         await trx.updateTable('alarms').set({ quiet_since: a.at }).where('id', '=', open.id).execute();
-      await addAlarmEvent(trx, {
+      const eventId = await addAlarmEvent(trx, {
         ...system,
         alarm_id: open.id,
         kind: 'cleared',
@@ -536,7 +672,7 @@ export class AlarmService {
         reading_at: a.at,
         at: now,
       });
-      fx.change(open, 'cleared', now);
+      fx.change(open, 'cleared', now, eventId);
       return;
     }
     const moved = await transitionAlarm(
@@ -551,17 +687,17 @@ export class AlarmService {
     if (open.flapping) await setFlapping(trx, open.id, false, now);
     this.stats.cleared++;
     await this.notify(trx, open, 'resolved', now, { resolution: 'cleared', resolvedAt: a.at }, fx);
-    await addAlarmEvent(trx, {
+    const eventId = await addAlarmEvent(trx, {
       ...system,
       alarm_id: open.id,
       kind: 'resolved',
       from_status: open.status,
       to_status: 'resolved',
-      details: { reason: 'condition cleared', explanation: e.explanation },
+      details: { reason: 'condition cleared', explanation },
       reading_at: a.at,
       at: now,
     });
-    fx.change({ ...open, status: 'resolved' }, 'resolved', now);
+    fx.change({ ...open, status: 'resolved' }, 'resolved', now, eventId);
   }
 
   private async applyRaise(
@@ -574,13 +710,17 @@ export class AlarmService {
   ): Promise<void> {
     if (policy.action === 'ignore') return;
     if (e.kind === 'point' && e.score < policy.minScore) return;
+    const point = e.kind === 'point';
+    // A point anomaly has no "cleared" of its own: "on clear" means after its quiet period.
+    const pointOnClear = point && policy.autoClear === 'on-clear';
     let a: RaiseInput = {
       ...base,
       severity: policy.severity ?? base.severity,
       alarmRuleId: policy.ruleId,
-      autoClear: policy.autoClear,
-      quietMs: policy.quietMs,
-      quietSince: e.kind === 'point' && policy.autoClear === 'after-quiet' ? base.at : null,
+      autoClear: pointOnClear ? 'after-quiet' : policy.autoClear,
+      quietMs: pointOnClear ? policy.quietMs || POINT_QUIET_MS : policy.quietMs,
+      // Where the quiet counts from, if the alarm clears after quiet (its row decides).
+      quietSince: point ? base.at : null,
     };
     let open = await findOpenByKey(trx, a.tenantId, a.dedupKey);
     // Quiet long enough before this reading: that alarm is over, this one is new.
@@ -614,11 +754,11 @@ export class AlarmService {
     if (created) {
       this.stats.raised++;
       if (!window) {
-        await groupAlarm(trx, a.tenantId, alarm, now, this.policy.grouping);
+        await groupAlarm(trx, a.tenantId, alarm, now, this.policy.grouping, fx.incidents);
         await this.notify(trx, alarm, 'raised', now, {}, fx);
       }
     } else this.stats.repeated++;
-    await addAlarmEvent(trx, {
+    const raisedEventId = await addAlarmEvent(trx, {
       ...system,
       alarm_id: alarm.id,
       kind: created ? 'raised' : 'repeated',
@@ -642,7 +782,7 @@ export class AlarmService {
         .where('id', '=', alarm.id)
         .execute();
       alarm = { ...alarm, severity: a.severity };
-      await addAlarmEvent(trx, {
+      const escalatedEventId = await addAlarmEvent(trx, {
         ...system,
         alarm_id: alarm.id,
         kind: 'escalated',
@@ -653,28 +793,37 @@ export class AlarmService {
         at: now,
       });
       await this.notify(trx, alarm, 'escalated', now, { from, to: a.severity, reason: 'worsened' }, fx);
-      fx.change(alarm, 'escalated', now);
+      fx.change(alarm, 'escalated', now, escalatedEventId);
       return;
     }
-    fx.change(alarm, created ? 'raised' : 'repeated', now);
+    fx.change(alarm, created ? 'raised' : 'repeated', now, raisedEventId);
   }
 
-  /** Resolves an `after-quiet` alarm at the end of its quiet period (by reading time). */
+  /**
+   * Resolves an `after-quiet` alarm at the end of its quiet period (by reading time), only if it
+   * is still quiet since the same reading (a concurrent repeat wins).
+   */
   private async resolveQuiet(trx: DbOrTrx, open: Alarm, now: number, fx: Effects): Promise<boolean> {
-    const at = (open.quietSince ?? open.lastSeenAt) + open.quietMs;
-    const moved = await transitionAlarm(
-      trx,
-      open.tenantId,
-      open.id,
-      ['open', 'acknowledged'],
-      { status: 'resolved', resolved_at: at, resolved_by: null, resolution: 'quiet' },
-      now,
-    );
-    if (!moved) return false;
-    if (open.flapping) await setFlapping(trx, open.id, false, now);
+    if (open.quietSince === null) return false;
+    const at = open.quietSince + open.quietMs;
+    const moved = await trx
+      .updateTable('alarms')
+      .set({
+        status: 'resolved',
+        resolved_at: at,
+        resolved_by: null,
+        resolution: 'quiet',
+        flapping: 0,
+        updated_at: now,
+      })
+      .where('id', '=', open.id)
+      .where('status', 'in', ['open', 'acknowledged'])
+      .where('quiet_since', '=', open.quietSince)
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1) return false;
     this.stats.cleared++;
     await this.notify(trx, open, 'resolved', now, { resolution: 'quiet', resolvedAt: at }, fx);
-    await addAlarmEvent(trx, {
+    const eventId = await addAlarmEvent(trx, {
       alarm_id: open.id,
       kind: 'resolved',
       from_status: open.status,
@@ -686,58 +835,59 @@ export class AlarmService {
       reading_at: at,
       at: now,
     });
-    fx.change({ ...open, status: 'resolved' }, 'resolved', now);
+    fx.change({ ...open, status: 'resolved' }, 'resolved', now, eventId);
     return true;
   }
 
-  /** `after-quiet` alarms whose quiet period has passed (wall clock): resolved. */
+  /** `after-quiet` alarms whose quiet period has passed (wall clock, settled): resolved. */
   async resolveQuietAlarms(now: number): Promise<number> {
+    const settled = now - SETTLE_MS;
     const rows = await this.db
       .selectFrom('alarms')
-      .selectAll()
-      .where('auto_clear', '=', 'after-quiet')
-      .where('quiet_since', 'is not', null)
+      .select(['id', 'tenant_id'])
       .where('status', 'in', ['open', 'acknowledged'])
-      .where(sql<boolean>`quiet_since + quiet_ms <= ${now}`)
-      .limit(1000)
+      .where('quiet_since', '<=', settled)
+      .where('auto_clear', '=', 'after-quiet')
+      .where(sql<boolean>`quiet_since + quiet_ms <= ${settled}`)
+      .where('updated_at', '<=', settled)
+      .orderBy('quiet_since')
+      .limit(500)
       .execute();
     let n = 0;
     for (const r of rows) {
       const open = await findAlarm(this.db, r.tenant_id, r.id);
-      if (!open || !quietEnded(open, now)) continue;
+      if (!open || !quietEnded(open, settled)) continue;
       if (await this.changing((trx, fx) => this.resolveQuiet(trx, open, now, fx))) n++;
     }
     return n;
   }
 
-  /** Alarms held back by a delay that is over now (wall clock): raised unless cleared meanwhile. */
+  /**
+   * Held-back alarms: raised once their delay is over (and settled) unless cleared meanwhile;
+   * counts that lapsed short of their occurrences are dropped.
+   */
   async raiseDue(now: number): Promise<number> {
+    const settled = now - SETTLE_MS;
     const rows = await this.db
       .selectFrom('alarm_pending')
       .selectAll()
-      .where((eb) =>
-        eb.or([
-          eb('due_at', '<=', now),
-          eb.and([eb('due_at', 'is', null), eb('last_at', '<', now - 60_000)]),
-        ]),
-      )
-      .limit(1000)
+      .where('touched_at', '<=', settled)
+      .where((eb) => eb.or([eb('due_at', '<=', settled), eb('expires_at', '<=', settled)]))
+      .orderBy('touched_at')
+      .limit(500)
       .execute();
     let n = 0;
     for (const r of rows) {
       const held = JSON.parse(r.raise) as HeldAlarm;
       const count = Number(r.count);
-      const expired =
-        held.withinMs > 0 && count < held.minOccurrences && now - Number(r.first_at) > held.withinMs;
-      const due = r.due_at !== null && count >= held.minOccurrences;
-      if (!expired && !due) continue;
+      const due = r.due_at !== null && Number(r.due_at) <= settled && count >= held.minOccurrences;
       const raised = await this.changing(async (trx, fx) => {
         // Claimed by deleting it: another instance raising it too finds nothing to delete.
         const claimed = await trx
           .deleteFrom('alarm_pending')
           .where('tenant_id', '=', r.tenant_id)
           .where('dedup_key', '=', r.dedup_key)
-          .where('first_at', '=', Number(r.first_at))
+          .where('touched_at', '=', Number(r.touched_at))
           .where('count', '=', count)
           .executeTakeFirst();
         if (Number(claimed.numDeletedRows) !== 1 || !due) return false;
@@ -754,6 +904,37 @@ export class AlarmService {
       if (raised) n++;
     }
     return n;
+  }
+
+  /**
+   * Raises (or repeats) an alarm that does not come from detection (self-monitoring), with the
+   * same deduplication, history, grouping, notifications and realtime events.
+   */
+  async raiseDirect(a: RaiseInput, score = 1): Promise<Alarm> {
+    const now = this.clock();
+    return this.changing(async (trx, fx) => {
+      const open = await findOpenByKey(trx, a.tenantId, a.dedupKey);
+      await this.raise(trx, a, score, !open, now, fx);
+      return (await findOpenByKey(trx, a.tenantId, a.dedupKey))!;
+    });
+  }
+
+  /**
+   * The condition of a directly raised alarm is over: resolves its open alarm as a detection clear
+   * would (flapping and its clear policy included). False when none was open.
+   */
+  async clearDirect(
+    tenantId: string,
+    dedupKey: string,
+    at: number,
+    explanation: Readonly<Record<string, unknown>> = {},
+  ): Promise<boolean> {
+    const now = this.clock();
+    return this.changing(async (trx, fx) => {
+      if (!(await findOpenByKey(trx, tenantId, dedupKey))) return false;
+      await this.applyClear(trx, { tenantId, dedupKey, at }, explanation, now, fx);
+      return true;
+    });
   }
 
   /**
@@ -825,7 +1006,7 @@ export class AlarmService {
           },
         );
       }
-      await addAlarmEvent(trx, {
+      const eventId = await addAlarmEvent(trx, {
         alarm_id: id,
         kind: until === null ? 'unshelved' : 'shelved',
         from_status: null,
@@ -837,7 +1018,7 @@ export class AlarmService {
         at: now,
       });
       const shelved = (await findAlarm(trx, tenantId, id))!;
-      fx.change(shelved, until === null ? 'unshelved' : 'shelved', now);
+      fx.change(shelved, until === null ? 'unshelved' : 'shelved', now, eventId);
       return shelved;
     });
   }
@@ -873,7 +1054,7 @@ export class AlarmService {
       }
       if (to === 'resolved')
         await this.notify(trx, alarm, 'resolved', now, { resolution: 'manual', comment }, fx);
-      await addAlarmEvent(trx, {
+      const eventId = await addAlarmEvent(trx, {
         alarm_id: id,
         kind: to,
         from_status: alarm.status,
@@ -885,7 +1066,7 @@ export class AlarmService {
         at: now,
       });
       const moved2 = (await findAlarm(trx, tenantId, id))!;
-      fx.change(moved2, to, now);
+      fx.change(moved2, to, now, eventId);
       return moved2;
     });
   }
@@ -895,7 +1076,7 @@ export class AlarmService {
     await this.changing(async (trx, fx) => {
       const alarm = await findAlarm(trx, tenantId, id);
       if (!alarm) throw new AppError('NOT_FOUND', 'No such alarm');
-      await addAlarmEvent(trx, {
+      const eventId = await addAlarmEvent(trx, {
         alarm_id: id,
         kind: 'comment',
         from_status: null,
@@ -906,7 +1087,7 @@ export class AlarmService {
         details: {},
         at: now,
       });
-      fx.change(alarm, 'comment', now);
+      fx.change(alarm, 'comment', now, eventId);
     });
   }
 
@@ -921,7 +1102,7 @@ export class AlarmService {
         .set({ assignee_id: assigneeId, updated_at: now })
         .where('id', '=', id)
         .execute();
-      await addAlarmEvent(trx, {
+      const eventId = await addAlarmEvent(trx, {
         alarm_id: id,
         kind: 'assigned',
         from_status: null,
@@ -933,7 +1114,7 @@ export class AlarmService {
         at: now,
       });
       const assigned = (await findAlarm(trx, tenantId, id))!;
-      fx.change(assigned, 'assigned', now);
+      fx.change(assigned, 'assigned', now, eventId);
       return assigned;
     });
   }

@@ -6,8 +6,10 @@ import { IpSet } from '../security/guard/ip-rules.js';
 import type { EnvVarName } from './env.spec.js';
 import { type Env, EnvReader } from './env-reader.js';
 import { type GuardConfig, readGuard } from './guard.config.js';
+import { type MetricsConfig, readMetrics } from './metrics.config.js';
 import { type RateLimitConfig, readRateLimits } from './rate-limits.config.js';
 import { readSecrets, type SecretsConfig } from './secrets.js';
+import { readSelfMonitor, type SelfMonitorConfig } from './self-monitor.config.js';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -114,6 +116,10 @@ export interface Config {
   };
   readonly rateLimit: RateLimitConfig;
   readonly guard: GuardConfig;
+  /** Vigil watching itself: platform alarms (docs/monitoring.md). */
+  readonly selfMonitor: SelfMonitorConfig;
+  /** Where `/metrics` is served (main port with a token, a private listener, open in development). */
+  readonly metrics: MetricsConfig;
   readonly telemetry: {
     readonly maxReadings: number;
     readonly maxBytes: number;
@@ -126,6 +132,16 @@ export interface Config {
     readonly compactMaxAgeMs: number;
     readonly retentionDays: number;
     readonly cacheTtlS: number;
+  };
+  /** The live stream (WebSocket `/api/v1/stream`). */
+  readonly stream: {
+    readonly heartbeatMs: number;
+    readonly authTimeoutMs: number;
+    readonly idleTimeoutMs: number;
+    /** Undelivered alarm/incident messages a connection may hold before it is closed (slow consumer). */
+    readonly queueMax: number;
+    /** The highest conflated readings rate a subscription may ask for. */
+    readonly maxRatePerS: number;
   };
   readonly notifications: {
     readonly renotifyMs: number;
@@ -239,6 +255,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
   }
   const rateLimit = readRateLimits(r, isProduction);
   const guard = readGuard(r);
+  const metrics = readMetrics(r, { production: isProduction, httpPort: http.port, notices });
   const telemetry = {
     maxReadings: r.int('INGEST_MAX_READINGS', { min: 1, max: 1_000_000 }, 10000),
     maxBytes: r.int('INGEST_MAX_BYTES', { min: 1024, max: 1024 ** 3 }, 5242880),
@@ -268,7 +285,15 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
   };
   const instanceId = r.string('INSTANCE_ID') ?? `${hostname()}-${process.pid}`;
   const readinessTimeoutMs = r.int('READINESS_TIMEOUT_MS', { min: 100, max: 60000 }, 2000);
+  const selfMonitor = readSelfMonitor(r);
 
+  const stream = {
+    heartbeatMs: r.int('STREAM_HEARTBEAT_S', { min: 1, max: 3600 }, 30) * 1000,
+    authTimeoutMs: r.int('STREAM_AUTH_TIMEOUT_S', { min: 1, max: 600 }, 10) * 1000,
+    idleTimeoutMs: r.int('STREAM_IDLE_TIMEOUT_S', { min: 1, max: 86_400 }, 300) * 1000,
+    queueMax: r.int('STREAM_QUEUE_MAX', { min: 10, max: 1_000_000 }, 1000),
+    maxRatePerS: r.int('STREAM_MAX_RATE_PER_S', { min: 1, max: 100 }, 10),
+  };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
 
   const config: Config = {
@@ -288,9 +313,12 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     auth,
     rateLimit,
     guard,
+    selfMonitor,
+    metrics,
     telemetry,
     detection: readDetection(r),
     notifications: readNotifications(r),
+    stream,
   };
   return { config: deepFreeze(config), notices };
 }

@@ -192,6 +192,31 @@ export const ENV_VARS = {
     default: '10',
     doc: 'Live-stream (WebSocket) connections one user or API key may hold open at once.',
   },
+  STREAM_HEARTBEAT_S: {
+    group: 'Live stream',
+    default: '30',
+    doc: 'The live stream pings every connection this often; one that has not answered the previous ping is closed (`4000`).',
+  },
+  STREAM_AUTH_TIMEOUT_S: {
+    group: 'Live stream',
+    default: '10',
+    doc: 'A new live-stream connection must send its `auth` message within this many seconds (else closed `4401`).',
+  },
+  STREAM_IDLE_TIMEOUT_S: {
+    group: 'Live stream',
+    default: '300',
+    doc: 'A live-stream connection without any subscription for this long is closed (`4000`).',
+  },
+  STREAM_QUEUE_MAX: {
+    group: 'Live stream',
+    default: '1000',
+    doc: 'Alarm and incident messages a connection may have waiting (the client reads too slowly) before it is closed with `4008`; it resumes from its last event id.',
+  },
+  STREAM_MAX_RATE_PER_S: {
+    group: 'Live stream',
+    default: '10',
+    doc: 'The highest rate (messages per second) a readings subscription may ask for; readings in between are conflated (the newest per sensor wins).',
+  },
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: {
     group: 'Rate limits',
     default: '200',
@@ -332,6 +357,15 @@ export const ENV_VARS = {
     group: 'Dependencies',
     default: '2000',
     doc: '`/readyz`: how long each dependency check may take before it counts as failed.',
+  },
+  METRICS_TOKEN: {
+    group: 'Metrics',
+    secret: true,
+    doc: 'Serve Prometheus metrics at `/metrics` on the main HTTP port to scrapers sending `Authorization: Bearer <token>` (compared in constant time; anything else gets 401). 24–512 visible ASCII characters; `vigil secret generate` makes one. In production the port also requires HTTPS unless `REQUIRE_HTTPS=false`.',
+  },
+  METRICS_ADDRESS: {
+    group: 'Metrics',
+    doc: 'Also serve `/metrics` on a separate plain-HTTP listener at `host:port` (`:9464` for all interfaces), without a token: bind it to a private network only. Without `METRICS_TOKEN` or `METRICS_ADDRESS`, `/metrics` is open on the main port in development and test, and not served at all in production.',
   },
   LOG_LEVEL: {
     group: 'Logging',
@@ -498,6 +532,56 @@ export const ENV_VARS = {
     group: 'Detection',
     default: '0 0 2 * * *',
     doc: 'Cron expression (UTC, with seconds) of the `detection.retrain` job. Default: daily at 02:00.',
+  },
+  SELF_MONITOR_INTERVAL_S: {
+    group: 'Self-monitoring',
+    default: '30',
+    doc: 'How often each instance checks itself (dependencies, disk, ingest, event loop, notifications, jobs) and raises or resolves platform alarms in the reserved `platform` tenant (docs/monitoring.md). `0` turns self-monitoring off.',
+  },
+  SELF_MONITOR_WINDOW_S: {
+    group: 'Self-monitoring',
+    default: '300',
+    doc: 'Window (seconds) over which ingest failures, refused readings and failed notification deliveries are counted. At least `SELF_MONITOR_INTERVAL_S`.',
+  },
+  SELF_MONITOR_DISK_FREE_PERCENT: {
+    group: 'Self-monitoring',
+    default: '10',
+    doc: 'On SQLite: free space of the filesystem holding `DATA_DIR` (and the database file) below this percentage raises a `major` platform alarm, below half of it `critical`. `0`: off.',
+  },
+  SELF_MONITOR_INGEST_ERRORS: {
+    group: 'Self-monitoring',
+    default: '10',
+    doc: 'Ingest batches that failed on the server side (5xx: database unreachable, internal errors) within the window that raise a `major` alarm. `0`: off.',
+  },
+  SELF_MONITOR_REJECT_PERCENT: {
+    group: 'Self-monitoring',
+    default: '25',
+    doc: 'Share of offered readings refused (invalid items, unknown sensors, quotas) within the window that raises a `warning` alarm. `0`: off.',
+  },
+  SELF_MONITOR_REJECT_MIN_READINGS: {
+    group: 'Self-monitoring',
+    default: '100',
+    doc: 'Readings offered within the window below which the refused share is not judged (a few bad readings are not a spike).',
+  },
+  SELF_MONITOR_LOOP_LAG_MS: {
+    group: 'Self-monitoring',
+    default: '500',
+    doc: 'Event-loop delay p99 (milliseconds, measured over each check interval) above which a check counts as lagging. `0`: off.',
+  },
+  SELF_MONITOR_LOOP_LAG_CHECKS: {
+    group: 'Self-monitoring',
+    default: '3',
+    doc: 'Consecutive lagging checks that raise the event-loop alarm (`warning`; `major` at four times the threshold).',
+  },
+  SELF_MONITOR_NOTIFY_FAILURES: {
+    group: 'Self-monitoring',
+    default: '5',
+    doc: 'Notification deliveries (all tenants) that failed for good within the window or are waiting for a retry after a failed attempt, at or above which a `major` alarm is raised. `0`: off.',
+  },
+  SELF_MONITOR_JOB_FAILURES: {
+    group: 'Self-monitoring',
+    default: '3',
+    doc: 'A background job whose last this many runs all failed (failed, timed out or abandoned) raises a `major` alarm, resolved by its next successful run. `0`: off.',
   },
   ALARM_RENOTIFY_MINUTES: {
     group: 'Notifications',

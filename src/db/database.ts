@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/config.js';
 import type { Database } from './schema.js';
@@ -17,6 +17,20 @@ export interface DatabaseHandle {
   /** Round trip to the database; rejects when it is unreachable. */
   ping(): Promise<void>;
   destroy(): Promise<void>;
+  /** PostgreSQL: the pool's connections now (SQLite has one synchronous connection, no pool). */
+  poolStats?(): {
+    readonly total: number;
+    readonly idle: number;
+    readonly waiting: number;
+    readonly max: number;
+  };
+}
+
+/** Told of every query's duration (metrics); `failed` when it threw. */
+export type QueryObserver = (seconds: number, failed: boolean) => void;
+
+function queryLog(onQuery: QueryObserver | undefined): { log?: (event: LogEvent) => void } {
+  return onQuery ? { log: (e) => onQuery(e.queryDurationMillis / 1000, e.level === 'error') } : {};
 }
 
 const INT8_OID = 20;
@@ -24,7 +38,7 @@ const INT8_OID = 20;
 /** Opens the configured database. PostgreSQL connects lazily, so this succeeds while it is down. */
 export function openDatabase(
   config: DatabaseConfig,
-  opts: { onPoolError?: (err: Error) => void } = {},
+  opts: { onPoolError?: (err: Error) => void; onQuery?: QueryObserver } = {},
 ): DatabaseHandle {
   if (config.dialect === 'sqlite') {
     if (config.path !== ':memory:') mkdirSync(path.dirname(config.path), { recursive: true });
@@ -33,7 +47,10 @@ export function openDatabase(
     sqlite.pragma(`synchronous = ${config.synchronous}`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+      ...queryLog(opts.onQuery),
+    });
     return {
       db,
       dialect: 'sqlite',
@@ -64,7 +81,7 @@ export function openDatabase(
   // pg-pool listens for errors only on idle clients; a connection lost mid-query would otherwise
   // emit an unhandled 'error' and crash the process. The query itself still fails (answered 503).
   pool.on('connect', (client) => client.on('error', (err) => opts.onPoolError?.(err)));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...queryLog(opts.onQuery) });
   return {
     db,
     dialect: 'postgres',
@@ -72,6 +89,12 @@ export function openDatabase(
       await sql`select 1`.execute(db);
     },
     destroy: () => db.destroy(),
+    poolStats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: config.poolMax,
+    }),
   };
 }
 

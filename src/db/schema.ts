@@ -35,6 +35,7 @@ export interface Database {
   alarm_events: AlarmEventsTable;
   alarm_rules: AlarmRulesTable;
   alarm_pending: AlarmPendingTable;
+  alarm_inbox: AlarmInboxTable;
   maintenance_windows: MaintenanceWindowsTable;
   notification_channels: NotificationChannelsTable;
   notification_outbox: NotificationOutboxTable;
@@ -474,6 +475,18 @@ export interface AlarmRulesTable {
   updated_at: number;
 }
 
+/** Detection events whose alarm stage failed, to apply again (stored with their anomalies). */
+export interface AlarmInboxTable {
+  id: Generated<number>;
+  tenant_id: string;
+  /** JSON array of DetectionEvent. */
+  events: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+}
+
 /** An alarm held back by its rule (a delay, or occurrences still missing). */
 export interface AlarmPendingTable {
   tenant_id: string;
@@ -483,6 +496,8 @@ export interface AlarmPendingTable {
   last_at: number;
   count: number;
   due_at: number | null;
+  expires_at: number | null;
+  touched_at: number;
   /** JSON: what to raise (RaiseInput and policy). */
   raise: string;
   created_at: number;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { type RunningServer, startServer } from '../server.js';
+import { PLATFORM_TENANT_ID } from '../tenants/platform-tenant.js';
 import { findTenant } from '../tenants/tenants.repository.js';
 import { createTenant, createUserInTenant } from '../users/users.service.js';
 import {
@@ -55,7 +56,12 @@ export async function startDemo(config: Config, logger: Logger, opts: DemoOption
     // Never mix demo data (and a printed owner password) into a database that is in use.
     if (
       (await findTenant(db, DEMO_TENANT)) ||
-      (await db.selectFrom('tenants').select('id').limit(1).executeTakeFirst())
+      (await db
+        .selectFrom('tenants')
+        .select('id')
+        .where('id', '!=', PLATFORM_TENANT_ID)
+        .limit(1)
+        .executeTakeFirst())
     ) {
       throw new Error('this database already has tenants; start the demo on an empty database');
     }

@@ -5,13 +5,7 @@ import { auditContext } from '../audit/audit.service.js';
 import { Uuid } from '../auth/auth.schemas.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
-import {
-  findIncident,
-  type Incident,
-  type IncidentActor,
-  IncidentService,
-  toIncident,
-} from './incidents.service.js';
+import { findIncident, type Incident, type IncidentActor, toIncident } from './incidents.service.js';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 const Status = Type.Union([
@@ -43,7 +37,7 @@ function actorOf(request: FastifyRequest): IncidentActor {
 export async function incidentRoutes(base: FastifyInstance, opts: { services: Services }): Promise<void> {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = opts.services.database;
-  const service = new IncidentService(db);
+  const service = opts.services.incidents;
   const tags = ['incidents'];
   const read = { auth: 'principal', permission: 'alarms:read' } as const;
   const write = { auth: 'principal', permission: 'incidents:write' } as const;

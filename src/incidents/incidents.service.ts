@@ -43,16 +43,32 @@ export function toIncident(r: Selectable<IncidentsTable>): Incident {
 
 const max = (a: string, b: string) => ((RANK[a] ?? 0) >= (RANK[b] ?? 0) ? a : b);
 
+/** An incident's timeline entry, told to listeners (the realtime hub) once it has committed. */
+export interface IncidentChange {
+  readonly tenantId: string;
+  readonly incidentId: string;
+  /** incident_events.id: live clients resume after it. */
+  readonly eventId: string;
+  readonly event: 'opened' | 'alarm_added' | 'status' | 'owner' | 'note';
+  readonly incident: Pick<Incident, 'title' | 'status' | 'severity' | 'ownerId' | 'assetId' | 'siteId'>;
+  readonly details: Record<string, unknown>;
+  readonly at: number;
+}
+
+/** Where a transaction collects its incident changes, to tell after the commit. */
+export type IncidentJournal = IncidentChange[];
+
 async function event(
   db: DbOrTrx,
   incidentId: string,
-  kind: 'opened' | 'alarm_added' | 'status' | 'owner' | 'note',
+  kind: IncidentChange['event'],
   actor: IncidentActor,
   text: string | null,
   details: Record<string, unknown>,
   at: number,
+  journal?: IncidentJournal,
 ): Promise<void> {
-  await db
+  const row = await db
     .insertInto('incident_events')
     .values({
       incident_id: incidentId,
@@ -63,7 +79,21 @@ async function event(
       details: JSON.stringify(details),
       at,
     })
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  if (!journal) return;
+  const r = await db.selectFrom('incidents').selectAll().where('id', '=', incidentId).executeTakeFirst();
+  if (!r) return;
+  const { title, status, severity, ownerId, assetId, siteId } = toIncident(r);
+  journal.push({
+    tenantId: r.tenant_id,
+    incidentId,
+    eventId: String(row.id),
+    event: kind,
+    incident: { title, status, severity, ownerId, assetId, siteId },
+    details,
+    at,
+  });
 }
 
 export async function findIncident(db: DbOrTrx, tenantId: string, id: string): Promise<Incident | undefined> {
@@ -83,6 +113,7 @@ export async function attachAlarm(
   alarm: { id: string; severity: string; title: string },
   actor: IncidentActor,
   now: number,
+  journal?: IncidentJournal,
 ): Promise<void> {
   const added = await db
     .insertInto('incident_alarms')
@@ -104,6 +135,7 @@ export async function attachAlarm(
     null,
     { alarmId: alarm.id, title: alarm.title, severity: alarm.severity },
     now,
+    journal,
   );
 }
 
@@ -126,6 +158,7 @@ export async function groupAlarm(
   alarm: { id: string; severity: string; title: string; assetId: string | null; raisedAt: number },
   now: number,
   policy: GroupingPolicy = DEFAULT_GROUPING,
+  journal?: IncidentJournal,
 ): Promise<string | null> {
   if (!alarm.assetId || policy.by === 'off') return null;
   const system: IncidentActor = { type: 'system', id: null };
@@ -150,7 +183,7 @@ export async function groupAlarm(
     (await recent.where('asset_id', '=', alarm.assetId).executeTakeFirst()) ??
     (siteId ? await recent.where('site_id', '=', siteId).executeTakeFirst() : undefined);
   if (open) {
-    await attachAlarm(trx, toIncident(open), alarm, system, now);
+    await attachAlarm(trx, toIncident(open), alarm, system, now, journal);
     return open.id;
   }
   const id = randomUUID();
@@ -179,17 +212,33 @@ export async function groupAlarm(
     null,
     { by: 'grouping', assetId: alarm.assetId, siteId: asset?.site_id ?? null },
     now,
+    journal,
   );
-  await attachAlarm(trx, (await findIncident(trx, tenantId, id))!, alarm, system, now);
+  await attachAlarm(trx, (await findIncident(trx, tenantId, id))!, alarm, system, now, journal);
   return id;
 }
 
 /** Operator actions on incidents (each in its own transaction, with a timeline entry). */
 export class IncidentService {
+  private readonly listeners: ((changes: readonly IncidentChange[]) => void)[] = [];
+
   constructor(
     private readonly db: Db,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Incident changes, after they commit (the realtime hub subscribes here). */
+  onChanges(listener: (changes: readonly IncidentChange[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Runs `work` in a transaction, then tells listeners what it changed. */
+  private async changing<T>(work: (trx: DbOrTrx, journal: IncidentJournal) => Promise<T>): Promise<T> {
+    const journal: IncidentJournal = [];
+    const out = await this.db.transaction().execute((trx) => work(trx, journal));
+    if (journal.length > 0) for (const l of this.listeners) l(journal);
+    return out;
+  }
 
   /** Opens an incident by hand over some alarms of the tenant (404 naming any that is not). */
   async open(
@@ -199,7 +248,7 @@ export class IncidentService {
     actor: IncidentActor,
   ): Promise<Incident> {
     const now = this.clock();
-    return this.db.transaction().execute(async (trx) => {
+    return this.changing(async (trx, journal) => {
       const alarms = alarmIds.length
         ? await trx
             .selectFrom('alarms')
@@ -235,17 +284,17 @@ export class IncidentService {
           updated_at: now,
         })
         .execute();
-      await event(trx, id, 'opened', actor, null, { by: 'hand' }, now);
+      await event(trx, id, 'opened', actor, null, { by: 'hand' }, now, journal);
       const incident = (await findIncident(trx, tenantId, id))!;
       // Its severity is already the highest of them: attaching only links and records.
-      for (const a of alarms) await attachAlarm(trx, incident, a, actor, now);
+      for (const a of alarms) await attachAlarm(trx, incident, a, actor, now, journal);
       return (await findIncident(trx, tenantId, id))!;
     });
   }
 
   async addAlarm(tenantId: string, id: string, alarmId: string, actor: IncidentActor): Promise<Incident> {
     const now = this.clock();
-    return this.db.transaction().execute(async (trx) => {
+    return this.changing(async (trx, journal) => {
       const incident = await findIncident(trx, tenantId, id);
       if (!incident) throw new AppError('NOT_FOUND', 'No such incident');
       const alarm = await trx
@@ -258,7 +307,7 @@ export class IncidentService {
         throw new AppError('VALIDATION_FAILED', 'Unknown alarm', {
           errors: [{ pointer: '/body/alarmId', detail: 'is not an alarm of this tenant' }],
         });
-      await attachAlarm(trx, incident, alarm, actor, now);
+      await attachAlarm(trx, incident, alarm, actor, now, journal);
       return (await findIncident(trx, tenantId, id))!;
     });
   }
@@ -271,7 +320,7 @@ export class IncidentService {
     actor: IncidentActor,
   ): Promise<Incident> {
     const now = this.clock();
-    return this.db.transaction().execute(async (trx) => {
+    return this.changing(async (trx, journal) => {
       const incident = await findIncident(trx, tenantId, id);
       if (!incident) throw new AppError('NOT_FOUND', 'No such incident');
       if (change.ownerId) {
@@ -300,16 +349,36 @@ export class IncidentService {
         .where('id', '=', id)
         .execute();
       if (change.status && change.status !== incident.status)
-        await event(trx, id, 'status', actor, null, { from: incident.status, to: change.status }, now);
+        await event(
+          trx,
+          id,
+          'status',
+          actor,
+          null,
+          { from: incident.status, to: change.status },
+          now,
+          journal,
+        );
       if (change.ownerId !== undefined && change.ownerId !== incident.ownerId)
-        await event(trx, id, 'owner', actor, null, { from: incident.ownerId, to: change.ownerId }, now);
+        await event(
+          trx,
+          id,
+          'owner',
+          actor,
+          null,
+          { from: incident.ownerId, to: change.ownerId },
+          now,
+          journal,
+        );
       return (await findIncident(trx, tenantId, id))!;
     });
   }
 
   async note(tenantId: string, id: string, text: string, actor: IncidentActor): Promise<void> {
-    const incident = await findIncident(this.db, tenantId, id);
-    if (!incident) throw new AppError('NOT_FOUND', 'No such incident');
-    await event(this.db, id, 'note', actor, text, {}, this.clock());
+    await this.changing(async (trx, journal) => {
+      const incident = await findIncident(trx, tenantId, id);
+      if (!incident) throw new AppError('NOT_FOUND', 'No such incident');
+      await event(trx, id, 'note', actor, text, {}, this.clock(), journal);
+    });
   }
 }

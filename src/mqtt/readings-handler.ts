@@ -1,4 +1,5 @@
 import { AppError } from '../http/errors/catalogue.js';
+import { countIngested, countIngestFailure } from '../metrics/ingest-metrics.js';
 import type { Services } from '../services.js';
 import type { ParsedBatch } from '../telemetry/formats/batch.js';
 import { assertReadingCount } from '../telemetry/ingest.service.js';
@@ -66,6 +67,13 @@ export async function handleReadings(
     assertReadingCount(batch, services.config.telemetry.maxReadings, 'message');
   } catch (err) {
     counters.readingsRejected++;
+    // The message as a whole could not be read: one refusal (its readings are unknown).
+    services.metrics.ingested(
+      'mqtt',
+      0,
+      0,
+      new Map([[err instanceof AppError ? err.code : 'MALFORMED_BODY', 1]]),
+    );
     return {
       wholeMessageRejected: true,
       report: { code: err instanceof AppError ? err.code : 'MALFORMED_BODY', detail: (err as Error).message },
@@ -76,8 +84,10 @@ export async function handleReadings(
     const result = await services.telemetry.ingest.ingest(source, batch, { receivedAt });
     counters.readingsAccepted += result.accepted;
     counters.readingsRejected += result.rejected.length;
+    countIngested(services.metrics, 'mqtt', result);
     return { wholeMessageRejected: false, ...(result.rejected.length > 0 ? { report: { ...result } } : {}) };
   } catch (err) {
+    countIngestFailure(services.metrics, 'mqtt', batch, err);
     // Over the tenant's budget (429) is transient like an outage: leave it unacknowledged.
     if (err instanceof AppError && err.status < 500 && err.status !== 429) {
       counters.readingsRejected += batch.count + batch.rejected.length;

@@ -53,6 +53,17 @@ export class NotificationDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   readonly stats = { delivered: 0, retried: 0, failed: 0, postponed: 0, suppressed: 0 };
+  /** Attempt outcomes by channel type (webhook, slack, teams, email), for metrics. */
+  readonly byChannelType = new Map<string, { delivered: number; retried: number; failed: number }>();
+
+  private count(type: string, outcome: 'delivered' | 'retried' | 'failed'): void {
+    let c = this.byChannelType.get(type);
+    if (!c) {
+      c = { delivered: 0, retried: 0, failed: 0 };
+      this.byChannelType.set(type, c);
+    }
+    c[outcome]++;
+  }
 
   constructor(
     private readonly deps: {
@@ -109,7 +120,8 @@ export class NotificationDispatcher {
   /** One pass over the due deliveries; returns how many were attempted. */
   async runOnce(): Promise<number> {
     const { db } = this.deps;
-    const now = (this.deps.clock ?? Date.now)();
+    const clock = this.deps.clock ?? Date.now;
+    const passStart = clock();
     const due: DueDelivery[] = await db
       .selectFrom('notification_outbox')
       .innerJoin('notification_channels', 'notification_channels.id', 'notification_outbox.channel_id')
@@ -137,11 +149,11 @@ export class NotificationDispatcher {
         'memberships.role as member_role',
       ])
       .where('notification_outbox.status', '=', 'pending')
-      .where('notification_outbox.next_attempt_at', '<=', now)
+      .where('notification_outbox.next_attempt_at', '<=', passStart)
       .where((eb) =>
         eb.or([
           eb('notification_outbox.lease_until', 'is', null),
-          eb('notification_outbox.lease_until', '<', now),
+          eb('notification_outbox.lease_until', '<', passStart),
         ]),
       )
       .orderBy('notification_outbox.next_attempt_at')
@@ -152,6 +164,9 @@ export class NotificationDispatcher {
     // Channels found at their limit in this pass: their other deliveries wait without a recount.
     const limited = new Map<string, number>();
     for (const d of due) {
+      // Each delivery reads the clock: a pass of slow sends can outlast a lease, and the rate
+      // limit and quiet hours need the real time of each send.
+      const now = clock();
       if (d.user_id !== null && (d.member_role === null || d.user_status !== 'active')) {
         await this.settle(d.id, now, {
           status: 'suppressed',
@@ -194,7 +209,7 @@ export class NotificationDispatcher {
         } else {
           await assertPublicTarget(d.url, this.deps.allowedPrivate);
           const secret = this.deps.secretBox.decryptString(d.secret, `channel:${d.tenant_id}`);
-          result = await postWebhook(d.url, secret, formatFor(d.type, d.payload), String(d.id), now);
+          result = await postWebhook(d.url, secret, formatFor(d.type, d.payload), String(d.id), clock());
         }
       } catch (err) {
         result = {
@@ -205,6 +220,7 @@ export class NotificationDispatcher {
       }
       if (result.ok) {
         this.stats.delivered++;
+        this.count(d.type, 'delivered');
         await db
           .updateTable('notification_outbox')
           .set({
@@ -212,7 +228,7 @@ export class NotificationDispatcher {
             attempts,
             last_status: result.status,
             last_error: null,
-            delivered_at: now,
+            delivered_at: clock(),
             lease_until: null,
           })
           .where('id', '=', d.id)
@@ -222,6 +238,7 @@ export class NotificationDispatcher {
       const failed = attempts >= this.deps.maxAttempts;
       if (failed) this.stats.failed++;
       else this.stats.retried++;
+      this.count(d.type, failed ? 'failed' : 'retried');
       await db
         .updateTable('notification_outbox')
         .set({
@@ -229,7 +246,7 @@ export class NotificationDispatcher {
           attempts,
           last_status: result.status,
           last_error: result.error?.slice(0, 500) ?? null,
-          next_attempt_at: now + backoffMs(attempts),
+          next_attempt_at: clock() + backoffMs(attempts),
           lease_until: null,
         })
         .where('id', '=', d.id)
@@ -251,7 +268,9 @@ export class NotificationDispatcher {
             .selectFrom('notification_channels')
             .select('id')
             .where('id', '=', d.channel_id)
-            .forUpdate()
+            // Not FOR UPDATE: that would also block the outbox inserts (their foreign key takes a
+            // key-share lock on the channel) of the alarm and detection transactions.
+            .forNoKeyUpdate()
             .execute();
         const load = await channelLoad(trx, d.channel_id, now);
         if (load.used >= limit) return load.freesAt;

@@ -2,6 +2,7 @@ import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../http/errors/catalogue.js';
+import { countIngested, countIngestFailure } from '../metrics/ingest-metrics.js';
 import type { Services } from '../services.js';
 import type { ParsedBatch } from './formats/batch.js';
 import type { IngestResult } from './ingest.service.js';
@@ -34,6 +35,26 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 /** Limits, then stores (or with dryRun only validates) a parsed batch for the authenticated source. */
 export async function ingestParsed(
+  services: Services,
+  request: FastifyRequest,
+  batch: ParsedBatch,
+  opts: { receivedAt: number; dryRun?: boolean },
+): Promise<IngestResult> {
+  if (opts.dryRun) return storeParsed(services, request, batch, opts);
+  // InfluxDB's write routes are their own protocol in the metrics; the rest is the ingest API.
+  const url = request.routeOptions.url ?? '';
+  const protocol = url === '/write' || url === '/api/v2/write' ? 'influx' : 'http';
+  try {
+    const result = await storeParsed(services, request, batch, opts);
+    countIngested(services.metrics, protocol, result);
+    return result;
+  } catch (err) {
+    countIngestFailure(services.metrics, protocol, batch, err);
+    throw err;
+  }
+}
+
+async function storeParsed(
   services: Services,
   request: FastifyRequest,
   batch: ParsedBatch,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { ItemRejection, ParsedBatch } from './formats/batch.js';
+import { IngestCounts } from './ingest-counts.js';
 import type { QueryCache } from './query/query-cache.js';
 import type { GroupCommitter, RequestTicket } from './storage/group-commit.js';
 import type { LogBlock } from './storage/log-codec.js';
@@ -66,7 +67,25 @@ export class IngestService {
     this.recent = new RecentIndex((s) => deps.watermarks.get(s));
   }
 
+  /** What ingest() answered since start (monitoring and self-monitoring). */
+  readonly counts = new IngestCounts();
+
   async ingest(
+    source: IngestSource,
+    batch: ParsedBatch,
+    opts: { receivedAt: number; idempotencyKey?: string; bodyHash?: string },
+  ): Promise<IngestResult> {
+    try {
+      const result = await this.ingestCounted(source, batch, opts);
+      this.counts.stored(result);
+      return result;
+    } catch (err) {
+      this.counts.refused(batch, err);
+      throw err;
+    }
+  }
+
+  private async ingestCounted(
     source: IngestSource,
     batch: ParsedBatch,
     opts: { receivedAt: number; idempotencyKey?: string; bodyHash?: string },

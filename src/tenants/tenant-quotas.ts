@@ -15,6 +15,8 @@ export interface EffectiveQuotas {
  */
 export class TenantQuotaLookup {
   private readonly cache = new Map<string, { quotas: EffectiveQuotas; expires: number }>();
+  hits = 0;
+  misses = 0;
 
   constructor(
     private readonly db: Db,
@@ -31,7 +33,11 @@ export class TenantQuotaLookup {
 
   async get(tenantId: string): Promise<EffectiveQuotas> {
     const hit = this.cache.get(tenantId);
-    if (hit && hit.expires > Date.now()) return hit.quotas;
+    if (hit && hit.expires > Date.now()) {
+      this.hits++;
+      return hit.quotas;
+    }
+    this.misses++;
     const tenant = await findTenant(this.db, tenantId);
     const quotas = tenant ? this.effective(tenant.quotas) : this.defaults;
     if (this.cache.size > 100_000) this.cache.clear();

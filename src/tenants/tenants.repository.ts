@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import type { TenantsTable } from '../db/schema.js';
+import { PLATFORM_TENANT_ID } from './platform-tenant.js';
 import {
   DEFAULT_TENANT_QUOTAS,
   DEFAULT_TENANT_SETTINGS,
@@ -42,7 +43,13 @@ export async function listTenants(
   db: DbOrTrx,
   page: { afterSlug?: string | undefined; limit: number },
 ): Promise<Tenant[]> {
-  let q = db.selectFrom('tenants').selectAll().orderBy('slug').limit(page.limit);
+  // The platform tenant (self-monitoring alarms) is not a customer: it is listed nowhere.
+  let q = db
+    .selectFrom('tenants')
+    .selectAll()
+    .where('id', '!=', PLATFORM_TENANT_ID)
+    .orderBy('slug')
+    .limit(page.limit);
   if (page.afterSlug) q = q.where('slug', '>', page.afterSlug);
   return (await q.execute()).map(toTenant);
 }

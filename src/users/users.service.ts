@@ -7,6 +7,7 @@ import type { Role } from '../auth/permissions.js';
 import type { DbOrTrx } from '../db/database.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
+import { isPlatformTenant } from '../tenants/platform-tenant.js';
 import type { Tenant } from '../tenants/tenant.types.js';
 import { findTenant, insertTenant } from '../tenants/tenants.repository.js';
 import type { User } from './user.types.js';
@@ -34,6 +35,11 @@ export async function createTenant(
           detail: 'must be 1-63 lowercase letters, digits or dashes, not starting or ending with a dash',
         },
       ],
+    });
+  }
+  if (isPlatformTenant(input.slug)) {
+    throw new AppError('VALIDATION_FAILED', 'Reserved tenant slug', {
+      errors: [{ pointer: '/body/slug', detail: `"${input.slug}" is reserved for Vigil's own alarms` }],
     });
   }
   if (await findTenant(trx, input.slug))
@@ -81,6 +87,9 @@ export async function createUserInTenant(
     existing: 'refuse' | 'add-membership';
   } = { existing: 'refuse' },
 ): Promise<{ user: User; created: boolean }> {
+  // Nobody is a member of the platform tenant: platform admins reach its alarms through the monitoring API.
+  if (isPlatformTenant(input.tenantId))
+    throw new AppError('FORBIDDEN', 'The platform tenant has no members; use /api/v1/monitoring/platform');
   const now = Date.now();
   const existing = await findUserRecordByEmail(trx, input.email);
   let user: User;

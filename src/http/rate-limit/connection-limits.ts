@@ -6,6 +6,8 @@ import { AppError } from '../errors/catalogue.js';
  */
 export class ConnectionLimits {
   private readonly open = new Map<string, number>();
+  /** Connections refused for being over the limit (metrics). */
+  rejections = 0;
 
   constructor(
     private readonly max: number,
@@ -16,6 +18,7 @@ export class ConnectionLimits {
   acquire(key: string): () => void {
     const n = this.open.get(key) ?? 0;
     if (n >= this.max) {
+      this.rejections++;
       throw new AppError('RATE_LIMITED', `At most ${this.max} open connections at once; close one first`, {
         fields: { limit: this.name, policy: `${this.max} concurrent`, scope: key.split(':')[0] ?? 'user' },
         headers: { 'retry-after': '5' },

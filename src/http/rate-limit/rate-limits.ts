@@ -35,6 +35,14 @@ export class RateLimits {
   private readonly readings = new Map<number, RateLimiterAbstract>();
 
   private readonly policies: Record<RateLimitClass, string>;
+  /** Requests refused per class, and readings batches refused by tenant budgets (`ingest_readings`), for metrics. */
+  readonly rejections: Record<RateLimitClass | 'ingest_readings', number> = {
+    default: 0,
+    auth: 0,
+    ingest: 0,
+    analytics: 0,
+    ingest_readings: 0,
+  };
 
   constructor(
     readonly config: RateLimitConfig,
@@ -69,6 +77,7 @@ export class RateLimits {
       policy: this.policies[cls],
     };
     if (res.consumedPoints > rate.points) {
+      this.rejections[cls]++;
       throw limited(
         `Rate limit "${cls}" reached: ${rate.text} per ${scope}; retry in ${state.resetS} s`,
         { limit: cls, policy: rate.text, scope },
@@ -96,6 +105,7 @@ export class RateLimits {
     }
     const policy = `${perS} readings/second`;
     if (count > points) {
+      this.rejections.ingest_readings++;
       throw limited(
         `A batch of ${count} readings exceeds the tenant's whole budget (${policy} over ${READINGS_WINDOW_S} s)`,
         { limit: 'ingest-readings', policy, scope: 'tenant' },
@@ -106,6 +116,7 @@ export class RateLimits {
     if (res.consumedPoints > points) {
       // Give back what this refused batch took, so it does not eat the budget of the next window.
       await limiter.reward(tenantId, count).catch(() => undefined);
+      this.rejections.ingest_readings++;
       const resetS = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
       throw limited(
         `The tenant's ingestion budget of ${policy} is spent; retry in ${resetS} s`,

@@ -72,10 +72,12 @@ export const guardPlugin = fp(
 
     const refuse = (request: FastifyRequest, verdict: Verdict): never => {
       const ip = request.ip;
+      guard.stats.blockedAttack++;
       guard.record(ip, 'flagged');
       void guard.blocks
         .block(clientKey(ip), verdict.findings[0]?.rule ?? 'behaviour', Date.now())
         .then(async (b) => {
+          guard.stats.ipBlocks++;
           request.log.warn(
             { ip, until: new Date(b.until).toISOString(), offense: b.offense },
             'guard: IP blocked',
@@ -111,6 +113,7 @@ export const guardPlugin = fp(
       const verdict = guard.decide(request.ip, inspected);
       if (verdict.action === 'block') refuse(request, verdict);
       if (verdict.action === 'flag') {
+        guard.stats.flagged++;
         guard.record(request.ip, 'flagged');
         // Recorded when the response goes out: by then authentication has named the tenant.
         flagged.set(request, verdict);
@@ -123,10 +126,12 @@ export const guardPlugin = fp(
         return;
       }
       if (standing === 'denied') {
+        guard.stats.blockedDenied++;
         event(request, 'denied', { score: 1, findings: [] });
         throw new AppError('REQUEST_BLOCKED', 'Requests from this address are not accepted');
       }
       if (standing) {
+        guard.stats.blockedIp++;
         const retryAfter = Math.max(1, Math.ceil((standing.until - Date.now()) / 1000));
         throw new AppError(
           'REQUEST_BLOCKED',

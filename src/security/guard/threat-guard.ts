@@ -37,6 +37,8 @@ const MAX_CHARS = 64 * 1024;
  */
 export class ThreatGuard {
   readonly behaviour = new IpBehaviour();
+  /** Requests refused (scored as attacks, deny-listed, from a blocked IP), flagged, and IPs blocked: metrics. */
+  readonly stats = { blockedAttack: 0, blockedDenied: 0, blockedIp: 0, flagged: 0, ipBlocks: 0 };
   private readonly envAllow: IpSet;
   private readonly envDeny: IpSet;
   private rules: { allow: IpSet; deny: IpSet; loadedAt: number } | null = null;

@@ -1,0 +1,577 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { decodeJwt } from 'jose';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { authenticateAccessToken, authenticateApiKey } from '../auth/authenticate.js';
+import type { Permission } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { TOKEN_PREFIX } from '../auth/tokens.js';
+import { AppError } from '../http/errors/catalogue.js';
+import type { Services } from '../services.js';
+import { type HubMessage, PLATFORM } from './hub.js';
+import { replayAlarms, replayIncidents } from './replay.js';
+import { StreamConnection } from './stream.connection.js';
+import {
+  CHANNELS as CHANNEL_NAMES,
+  type Channel,
+  CLOSE,
+  encode,
+  parseClientMessage,
+  type SubscribeMessage,
+  type UnsubscribeMessage,
+} from './stream.messages.js';
+
+export const STREAM_PATH = '/api/v1/stream';
+/** Query parameters that would carry a credential in the URL (logged by every proxy): refused. */
+const URL_CREDENTIALS = [
+  'token',
+  'access_token',
+  'accesstoken',
+  'jwt',
+  'auth',
+  'authorization',
+  'key',
+  'apikey',
+];
+/** Connections per address that have not authenticated yet. */
+const MAX_PENDING_PER_IP = 20;
+/** How often readings watches are announced again (they last WATCH_TTL_MS). */
+const REWATCH_MS = 10_000;
+
+/** Connections a message is written to before the event loop is let go (fan-out to thousands). */
+const FANOUT_CHUNK = 1024;
+/** How often this instance tells `system` subscribers how it is. */
+const STATUS_MS = 5_000;
+
+/** Who may subscribe to what. */
+const NEEDS: Record<Channel, Permission | 'platform'> = {
+  alarms: 'alarms:read',
+  incidents: 'alarms:read',
+  readings: 'telemetry:read',
+  jobs: 'platform',
+  system: 'platform',
+};
+
+function refuse(socket: Duplex, status: number, code: string, detail: string): void {
+  const body = JSON.stringify({
+    type: `https://vigil.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
+    title: detail,
+    status,
+    code,
+    detail,
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : status === 429 ? 'Too Many Requests' : 'Bad Request'}\r\n` +
+      'content-type: application/problem+json\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+/**
+ * The live stream at GET /api/v1/stream (docs/realtime.md): checks the Origin and refuses
+ * credentials in the URL at the upgrade; then the client authenticates in its first message and
+ * subscribes to channels, each subscription authorised for its tenant and permission.
+ */
+export class StreamServer {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly connections = new Set<StreamConnection>();
+  private readonly byTenant = new Map<string, Set<StreamConnection>>();
+  private readonly perUser = new Map<string, number>();
+  private readonly pendingPerIp = new Map<string, number>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | undefined;
+  readonly stats = { accepted: 0, refused: 0, slowConsumers: 0, conflated: 0, sent: 0 };
+
+  constructor(
+    private readonly services: Services,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== STREAM_PATH) return;
+      this.onUpgrade(req, socket, head, url);
+    });
+    this.unsubscribe = this.services.hub.subscribe((m) => this.dispatch(m));
+    this.services.relay.start();
+    const { heartbeatMs } = this.services.config.stream;
+    this.timers.push(setInterval(() => this.heartbeat(), heartbeatMs));
+    this.timers.push(setInterval(() => this.rewatch(), REWATCH_MS));
+    this.timers.push(setInterval(() => this.publishStatus(), STATUS_MS));
+    this.timers.push(setInterval(() => this.recountSubscriptions(), 1000));
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Closes every connection (1001) and stops. */
+  close(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.unsubscribe?.();
+    this.services.relay.stop();
+    for (const c of this.connections) c.close(CLOSE.goingAway, 'server shutting down');
+    this.wss.close();
+  }
+
+  private originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    // Not a browser: no Origin to check (its token is what authenticates it).
+    if (!origin) return true;
+    if (this.services.config.http.corsOrigins.includes(origin)) return true;
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    for (const name of url.searchParams.keys()) {
+      if (URL_CREDENTIALS.includes(name.toLowerCase())) {
+        this.stats.refused++;
+        refuse(
+          socket,
+          400,
+          'TOKEN_IN_URL',
+          'Never put a credential in the URL: send {"type":"auth","token":…} as the first message',
+        );
+        return;
+      }
+    }
+    if (!this.originAllowed(req)) {
+      this.stats.refused++;
+      refuse(socket, 403, 'ORIGIN_REFUSED', 'This origin may not open the live stream');
+      return;
+    }
+    const pending = this.pendingPerIp.get(ip) ?? 0;
+    if (pending >= MAX_PENDING_PER_IP) {
+      this.stats.refused++;
+      refuse(socket, 429, 'RATE_LIMITED', 'Too many unauthenticated live-stream connections');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, ip));
+  }
+
+  private onConnection(ws: WebSocket, ip: string): void {
+    this.stats.accepted++;
+    const metrics = this.services.metrics;
+    const conn = new StreamConnection(
+      ws,
+      ip,
+      {
+        queueMax: this.services.config.stream.queueMax,
+        onSent: (channel) => {
+          this.stats.sent++;
+          metrics?.wsMessagesSent.inc({ channel: channel || 'control' });
+        },
+        onConflated: (n) => {
+          this.stats.conflated += n;
+          metrics?.wsMessagesConflated.inc(n);
+        },
+      },
+      this.clock(),
+    );
+    this.connections.add(conn);
+    metrics?.wsConnections.set(this.connections.size);
+    this.pendingPerIp.set(ip, (this.pendingPerIp.get(ip) ?? 0) + 1);
+    let pending = true;
+    const settlePending = () => {
+      if (!pending) return;
+      pending = false;
+      const n = (this.pendingPerIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.pendingPerIp.delete(ip);
+      else this.pendingPerIp.set(ip, n);
+    };
+    const authTimer = setTimeout(
+      () => conn.close(CLOSE.unauthenticated, 'authenticate first: {"type":"auth","token":…}'),
+      this.services.config.stream.authTimeoutMs,
+    );
+    let expiry: NodeJS.Timeout | undefined;
+    // Messages are handled one at a time, in order (auth before the first subscribe).
+    let chain: Promise<void> = Promise.resolve();
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? '' : data.toString();
+      chain = chain
+        .then(async () => {
+          if (conn.closed) return;
+          const parsed = parseClientMessage(text);
+          if (!parsed.ok) {
+            if (!conn.principal) return conn.close(CLOSE.badMessage, `bad message: ${parsed.detail}`);
+            return conn.send({
+              type: 'error',
+              channel: null,
+              id: null,
+              payload: { code: 'VALIDATION_FAILED', pointer: parsed.pointer, detail: parsed.detail },
+            });
+          }
+          const m = parsed.message;
+          if (!conn.principal) {
+            if (m.type !== 'auth') return conn.close(CLOSE.unauthenticated, 'authenticate first');
+            clearTimeout(authTimer);
+            settlePending();
+            const who = await this.authenticate(m.token);
+            if (!who) return conn.close(CLOSE.unauthenticated, 'invalid or expired token');
+            if (!this.admit(conn, who.principal)) return;
+            conn.expiresAt = who.expiresAt;
+            if (who.expiresAt !== undefined) {
+              expiry = setTimeout(
+                () => conn.close(CLOSE.unauthenticated, 'token expired: reconnect with a fresh one'),
+                Math.max(0, who.expiresAt - this.clock()),
+              );
+              expiry.unref();
+            }
+            const { stream, rateLimit } = this.services.config;
+            return conn.send({
+              type: 'ready',
+              channel: null,
+              id: null,
+              payload: {
+                tenantId: who.principal.tenantId,
+                heartbeatS: stream.heartbeatMs / 1000,
+                maxSubscriptions: rateLimit.ws.subscriptionsPerConnection,
+                maxRatePerS: stream.maxRatePerS,
+                expiresAt: who.expiresAt === undefined ? null : new Date(who.expiresAt).toISOString(),
+              },
+            });
+          }
+          if (m.type === 'auth') return;
+          if (m.type === 'ping')
+            return conn.send({ type: 'pong', channel: null, id: null, payload: { ref: m.ref ?? null } });
+          if (m.type === 'subscribe') await this.subscribe(conn, m);
+          else this.unsubscribeFrom(conn, m);
+          this.countSubscriptions();
+        })
+        .catch((err: Error) => {
+          this.services.logger.warn({ err: err.message }, 'stream: message handling failed');
+          conn.send({
+            type: 'error',
+            channel: null,
+            id: null,
+            payload: { code: 'INTERNAL', detail: 'the message could not be handled' },
+          });
+        });
+    });
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('close', () => {
+      clearTimeout(authTimer);
+      clearTimeout(expiry);
+      settlePending();
+      conn.dispose();
+      if (conn.readings) this.unwatch(conn, conn.readings.sensors);
+      this.connections.delete(conn);
+      metrics?.wsConnections.set(this.connections.size);
+      this.countSubscriptions();
+      const tenant = conn.tenantId;
+      if (tenant) this.byTenant.get(tenant)?.delete(conn);
+      const user = conn.principal ? userKey(conn.principal) : undefined;
+      if (user) {
+        const n = (this.perUser.get(user) ?? 1) - 1;
+        if (n <= 0) this.perUser.delete(user);
+        else this.perUser.set(user, n);
+      }
+    });
+    ws.on('error', () => conn.dispose());
+  }
+
+  private async authenticate(
+    token: string,
+  ): Promise<{ principal: Principal; expiresAt?: number } | undefined> {
+    try {
+      if (token.startsWith(TOKEN_PREFIX.apiKey))
+        return { principal: await authenticateApiKey(this.services, token) };
+      const principal = await authenticateAccessToken(this.services, token, this.clock());
+      if (principal.kind === 'user' && principal.mfaPending) return undefined;
+      const exp = decodeJwt(token).exp;
+      return { principal, ...(exp ? { expiresAt: exp * 1000 } : {}) };
+    } catch (err) {
+      if (err instanceof AppError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Counts the connection against its user's limit; closes it (4429) when over. */
+  private admit(conn: StreamConnection, principal: Principal): boolean {
+    const user = userKey(principal);
+    const n = this.perUser.get(user) ?? 0;
+    if (n >= this.services.config.rateLimit.ws.connectionsPerUser) {
+      conn.close(CLOSE.tooMany, 'too many live-stream connections for this user');
+      return false;
+    }
+    this.perUser.set(user, n + 1);
+    conn.principal = principal;
+    const set = this.byTenant.get(principal.tenantId) ?? new Set();
+    set.add(conn);
+    this.byTenant.set(principal.tenantId, set);
+    return true;
+  }
+
+  private refuseSubscription(
+    conn: StreamConnection,
+    m: { channel: string; ref?: string },
+    code: string,
+    detail: string,
+  ) {
+    conn.send({ type: 'error', channel: m.channel, id: null, payload: { code, detail, ref: m.ref ?? null } });
+  }
+
+  private async subscribe(conn: StreamConnection, m: SubscribeMessage): Promise<void> {
+    const p = conn.principal!;
+    const need = NEEDS[m.channel];
+    const allowed =
+      need === 'platform'
+        ? p.kind === 'user' && p.isPlatformAdmin
+        : p.kind !== 'device' && p.permissions.has(need);
+    if (!allowed)
+      return this.refuseSubscription(conn, m, 'FORBIDDEN', `not allowed to subscribe to ${m.channel}`);
+    const limit = this.services.config.rateLimit.ws.subscriptionsPerConnection;
+    if (m.channel === 'readings') {
+      if (!m.sensorIds)
+        return this.refuseSubscription(conn, m, 'VALIDATION_FAILED', 'readings need sensorIds');
+      const fresh = m.sensorIds.filter((id) => !conn.readings?.sensors.has(id));
+      if (conn.subscriptionCount + fresh.length + (conn.readings ? 0 : 1) > limit)
+        return this.refuseSubscription(conn, m, 'LIMIT', `at most ${limit} subscriptions per connection`);
+      // Only the tenant's own sensors: another tenant's id is answered like an unknown one.
+      const owned = new Set<string>();
+      for (let i = 0; i < fresh.length; i += 500) {
+        const rows = await this.services.database.db
+          .selectFrom('sensors')
+          .select('id')
+          .where('tenant_id', '=', p.tenantId)
+          .where('id', 'in', fresh.slice(i, i + 500))
+          .execute();
+        for (const r of rows) owned.add(r.id);
+      }
+      const unknown = fresh.filter((id) => !owned.has(id));
+      if (unknown.length > 0)
+        return conn.send({
+          type: 'error',
+          channel: 'readings',
+          id: null,
+          payload: { code: 'NOT_FOUND', detail: 'unknown sensors', sensorIds: unknown, ref: m.ref ?? null },
+        });
+      const { maxRatePerS } = this.services.config.stream;
+      const rate = Math.min(m.maxRatePerS ?? 1, maxRatePerS);
+      conn.channels.add('readings');
+      conn.watchReadings(fresh, Math.round(1000 / rate));
+      this.watch(conn, fresh);
+      this.services.relay.watch(p.tenantId, fresh);
+      conn.idleSince = Number.POSITIVE_INFINITY;
+      return conn.send({
+        type: 'subscribed',
+        channel: 'readings',
+        id: null,
+        payload: { ref: m.ref ?? null, sensorIds: [...conn.readings!.sensors], maxRatePerS: rate },
+      });
+    }
+    if (m.since !== undefined && m.channel !== 'alarms' && m.channel !== 'incidents')
+      return this.refuseSubscription(conn, m, 'VALIDATION_FAILED', `${m.channel} cannot be resumed`);
+    if (!conn.channels.has(m.channel) && conn.subscriptionCount + 1 > limit)
+      return this.refuseSubscription(conn, m, 'LIMIT', `at most ${limit} subscriptions per connection`);
+    conn.channels.add(m.channel);
+    conn.idleSince = Number.POSITIVE_INFINITY;
+    if (m.since === undefined) {
+      return conn.send({ type: 'subscribed', channel: m.channel, id: null, payload: { ref: m.ref ?? null } });
+    }
+    conn.beginReplay(m.channel);
+    try {
+      const replay = m.channel === 'alarms' ? replayAlarms : replayIncidents;
+      const { messages, complete } = await replay(this.services.database.db, p.tenantId, m.since);
+      conn.send({
+        type: 'subscribed',
+        channel: m.channel,
+        id: null,
+        payload: { ref: m.ref ?? null, replayed: messages.length, complete },
+      });
+      for (const r of messages) conn.replayed(m.channel, r);
+      // Too far behind to replay everything: reload the list, then go on live.
+      if (!complete)
+        conn.send({ type: 'resync', channel: m.channel, id: null, payload: { reason: 'too far behind' } });
+    } finally {
+      conn.endReplay(m.channel);
+    }
+  }
+
+  private unsubscribeFrom(conn: StreamConnection, m: UnsubscribeMessage): void {
+    if (m.channel === 'readings') {
+      const before = [...(conn.readings?.sensors ?? [])];
+      conn.unwatchReadings(m.sensorIds);
+      this.unwatch(
+        conn,
+        before.filter((id) => !conn.readings?.sensors.has(id)),
+      );
+    } else conn.channels.delete(m.channel);
+    if (conn.channels.size === 0) conn.idleSince = this.clock();
+    conn.send({ type: 'unsubscribed', channel: m.channel, id: null, payload: { ref: m.ref ?? null } });
+  }
+
+  /** Hub messages waiting to be fanned out, in order. */
+  private readonly fanOut: HubMessage[] = [];
+  private fanningOut = false;
+
+  private dispatch(m: HubMessage): void {
+    if (m.channel === 'control') return;
+    this.fanOut.push(m);
+    if (!this.fanningOut)
+      this.drainFanOut().catch((err: Error) => {
+        this.services.logger.error({ err: err.message }, 'stream: fan-out failed');
+      });
+  }
+
+  /**
+   * Sends each message to its connections in order, encoded once, a chunk of connections at a
+   * time: HTTP acknowledgements and ingest get the event loop in between, however many clients.
+   */
+  private async drainFanOut(): Promise<void> {
+    this.fanningOut = true;
+    try {
+      for (let m = this.fanOut.shift(); m; m = this.fanOut.shift()) {
+        if (m.channel === 'readings') {
+          this.fanOutReadings(m);
+          continue;
+        }
+        const targets =
+          m.tenantId === PLATFORM
+            ? [...this.connections].filter((c) => c.principal?.kind === 'user' && c.principal.isPlatformAdmin)
+            : [...(this.byTenant.get(m.tenantId) ?? [])];
+        const text = encode({ type: m.type, channel: m.channel, id: m.id, payload: m.payload });
+        for (let i = 0; i < targets.length; i += FANOUT_CHUNK) {
+          if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+          for (const c of targets.slice(i, i + FANOUT_CHUNK)) this.deliverTo(c, m, text);
+        }
+      }
+    } finally {
+      this.fanningOut = false;
+    }
+  }
+
+  private deliverTo(c: StreamConnection, m: HubMessage, text: string): void {
+    const before = c.closed;
+    c.deliver(m, text);
+    if (!before && c.closed) {
+      this.stats.slowConsumers++;
+      this.services.metrics?.wsDisconnects.inc({ reason: 'slow-consumer' });
+      // Not lost: the client resumes them from its last event id; counted as not delivered here.
+      this.services.metrics?.wsMessagesDropped.inc({ reason: 'slow-consumer' }, c.discarded);
+    }
+  }
+
+  /** Each reading to the connections watching its sensor (an index, not a scan of every connection). */
+  private fanOutReadings(m: HubMessage): void {
+    for (const [sensorId, ts, value] of m.payload.readings as [string, number, number][]) {
+      const watchers = this.watchers.get(sensorId);
+      if (!watchers) continue;
+      for (const c of watchers) if (c.tenantId === m.tenantId) c.offerReading(sensorId, ts, value);
+    }
+  }
+
+  /** sensor → the connections watching it. */
+  private readonly watchers = new Map<string, Set<StreamConnection>>();
+
+  private watch(c: StreamConnection, sensorIds: readonly string[]): void {
+    for (const id of sensorIds) {
+      const set = this.watchers.get(id) ?? new Set();
+      set.add(c);
+      this.watchers.set(id, set);
+    }
+  }
+
+  private unwatch(c: StreamConnection, sensorIds: Iterable<string>): void {
+    for (const id of sensorIds) {
+      const set = this.watchers.get(id);
+      set?.delete(c);
+      if (set?.size === 0) this.watchers.delete(id);
+    }
+  }
+
+  /** Pings everyone; closes those that did not answer the last ping, and idle ones. */
+  heartbeat(): void {
+    const now = this.clock();
+    const { idleTimeoutMs } = this.services.config.stream;
+    for (const c of this.connections) {
+      if (!c.alive) {
+        c.dispose();
+        c.ws.terminate();
+        this.services.metrics?.wsDisconnects.inc({ reason: 'heartbeat' });
+        continue;
+      }
+      if (now - c.idleSince >= idleTimeoutMs) {
+        c.close(CLOSE.idle, 'idle: no subscription');
+        this.services.metrics?.wsDisconnects.inc({ reason: 'idle' });
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+
+  private subscriptionsChanged = false;
+
+  /** Marks the subscription gauge for a recount (once a second, not per message: thousands of clients). */
+  private countSubscriptions(): void {
+    this.subscriptionsChanged = true;
+  }
+
+  private recountSubscriptions(): void {
+    const metrics = this.services.metrics;
+    if (!metrics || !this.subscriptionsChanged) return;
+    this.subscriptionsChanged = false;
+    const counts = new Map<string, number>(CHANNEL_NAMES.map((c) => [c, 0]));
+    for (const c of this.connections) {
+      for (const ch of c.channels) if (ch !== 'readings') counts.set(ch, (counts.get(ch) ?? 0) + 1);
+      if (c.readings) counts.set('readings', (counts.get('readings') ?? 0) + c.readings.sensors.size);
+    }
+    for (const [channel, n] of counts) metrics.wsSubscriptions.set({ channel }, n);
+  }
+
+  /** This instance's status, to platform admins subscribed to `system` (on any instance). */
+  publishStatus(): void {
+    const { services } = this;
+    const d = services.detection;
+    const memory = process.memoryUsage();
+    services.hub.publish({
+      tenantId: PLATFORM,
+      channel: 'system',
+      type: 'system.status',
+      id: null,
+      payload: {
+        instanceId: services.config.instanceId,
+        uptimeS: Math.round(process.uptime()),
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        streamConnections: this.connections.size,
+        detection: d
+          ? {
+              queued: d.queueLength,
+              scored: d.stats.scored,
+              errors: d.stats.errors,
+              lagMs: d.lagPercentiles(),
+            }
+          : null,
+        alarms: { ...services.alarms.stats },
+        notifications: { ...services.notifications.stats },
+      },
+      at: this.clock(),
+    });
+  }
+
+  private rewatch(): void {
+    for (const c of this.connections)
+      if (c.readings && c.tenantId) this.services.relay.watch(c.tenantId, [...c.readings.sensors]);
+  }
+}
+
+function userKey(p: Principal): string {
+  return p.kind === 'user'
+    ? `u:${p.userId}`
+    : p.kind === 'api-key'
+      ? `k:${p.apiKeyId}`
+      : `d:${p.credentialId}`;
+}

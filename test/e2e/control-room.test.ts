@@ -1,0 +1,369 @@
+import pino from 'pino';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stepAt, totpCode } from '../../src/auth/totp.js';
+import { DEMO_OWNER, DEMO_TENANT, type RunningDemo, startDemo } from '../../src/demo/demo.js';
+import { findTenant } from '../../src/tenants/tenants.repository.js';
+import { createUserInTenant } from '../../src/users/users.service.js';
+import { testConfig } from '../helpers/env.js';
+import { ensureWebBuild, findChromium, launch, pageWithErrors, shot, signIn } from './browser.js';
+
+/**
+ * The control room in a real browser (Debian's Chromium driven by playwright-core) against a real
+ * Vigil running the demo water network: sign-in (with and without the second factor), the overview,
+ * live readings on a sensor's chart, acknowledging an alarm the demo raised, alarm changes arriving
+ * live, a viewer kept out of actions and administration, and a session ended elsewhere. Screenshots
+ * of the main screens go to test-results/ui/.
+ */
+
+const executablePath = findChromium();
+if (!executablePath && process.env.CI)
+  throw new Error('chromium is not installed (apt-get install chromium)');
+
+const SYSTEM = { actorType: 'system' as const, actorId: null, ip: null, userAgent: 'e2e', requestId: null };
+const VIEWER = { email: 'viewer@demo.vigil.local', password: 'Viewer-Reservoir-7419' };
+const OPERATOR = { email: 'operator@demo.vigil.local', password: 'Operator-Pumphouse-2286' };
+const MFA_USER = { email: 'mfa@demo.vigil.local', password: 'Second-Factor-Tank-5531' };
+const ADMIN = { email: 'admin@demo.vigil.local', password: 'Admin-Booster-Station-8842' };
+
+/** Chrome reports answers with an error status as console errors; these are the expected ones. */
+const expected401 = (e: string) =>
+  /Failed to load resource: the server responded with a status of 401/.test(e);
+
+interface AlarmJson {
+  id: string;
+  title: string;
+  status: string;
+  severity: string;
+}
+
+describe.skipIf(!executablePath)('the control room in a browser', () => {
+  let demo: RunningDemo;
+  let browser: Browser;
+  let base: string;
+  let ownerToken: string;
+  let mfaSecret: string;
+
+  const api = async <T>(method: string, path: string, token: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${demo.server.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    if (!res.ok)
+      throw Object.assign(new Error(`${method} ${path}: ${res.status} ${text}`), { status: res.status });
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const login = async (email: string, password: string, extra: Record<string, string> = {}) => {
+    const res = await fetch(`${demo.server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password, ...extra }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return ((await res.json()) as { accessToken: string }).accessToken;
+  };
+  /** Open alarms, polled until `pick` finds one (the demo raises them from its history and live). */
+  const waitForAlarm = async (pick: (a: AlarmJson[]) => AlarmJson | undefined): Promise<AlarmJson> => {
+    let found: AlarmJson | undefined;
+    await expect
+      .poll(
+        async () => {
+          const { items } = await api<{ items: AlarmJson[] }>(
+            'GET',
+            '/api/v1/alarms?status=open&limit=200',
+            ownerToken,
+          );
+          found = pick(items);
+          return found !== undefined;
+        },
+        { timeout: 90_000, interval: 1000 },
+      )
+      .toBe(true);
+    return found!;
+  };
+
+  beforeAll(async () => {
+    ensureWebBuild();
+    // Two hours of history (pump 2's bearing wear is past its vibration limit there), live every second.
+    demo = await startDemo(testConfig({ PORT: '0', HOST: '127.0.0.1' }), pino({ level: 'silent' }), {
+      historyHours: 2,
+      intervalMs: 1000,
+    });
+    // The refresh cookie is Secure: browsers keep it for localhost, which is a secure context.
+    base = demo.server.url.replace('127.0.0.1', 'localhost');
+    const { services } = demo.server;
+    const tenant = (await findTenant(services.database.db, DEMO_TENANT))!;
+    for (const [u, role] of [
+      [VIEWER, 'viewer'],
+      [OPERATOR, 'operator'],
+      [MFA_USER, 'operator'],
+      [ADMIN, 'admin'],
+    ] as const) {
+      await createUserInTenant(
+        services,
+        services.database.db,
+        { ...u, displayName: `Demo ${role}`, tenantId: tenant.id, role },
+        SYSTEM,
+      );
+    }
+    ownerToken = await login(DEMO_OWNER, demo.owner.password);
+    // Enrol the MFA user's authenticator through the API.
+    const mfaToken = await login(MFA_USER.email, MFA_USER.password);
+    mfaSecret = (
+      await api<{ secret: string }>('POST', '/api/v1/auth/mfa/totp/enroll', mfaToken, {
+        password: MFA_USER.password,
+      })
+    ).secret;
+    await api('POST', '/api/v1/auth/mfa/totp/activate', mfaToken, {
+      totp: totpCode(mfaSecret, stepAt(Date.now())),
+    });
+    browser = await launch(executablePath!);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  it('signs the owner in to a strict-CSP page and shows the overview with KPIs and the schematic', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { page, errors } = await pageWithErrors(context);
+    const res = await page.goto(`${base}/`);
+    const csp = res!.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res!.headers()['cache-control']).toBe('no-store');
+    await page.getByRole('heading', { name: 'Sign in to the control room' }).waitFor();
+    await shot(page, 'sign-in');
+    await signIn(page, base, DEMO_OWNER, demo.owner.password);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await expect
+      .poll(() => page.getByTestId('kpi-sensors').textContent(), { timeout: 30_000 })
+      .toMatch(/\d+ \/ 14/);
+    await page.getByRole('group', { name: /Network schematic/ }).waitFor();
+    await expect.poll(() => page.getByTestId('live-indicator').getAttribute('data-status')).toBe('live');
+    // Pump 2 is drawn in its alarm state (the bearing wear raised a major vibration alarm).
+    await waitForAlarm((items) => items.find((a) => a.title === 'Rule vibration-high'));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect
+      .poll(() => page.locator('[data-asset="pump-2"]').getAttribute('data-state'), { timeout: 30_000 })
+      .not.toBe('normal');
+    await shot(page, 'overview');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('shows live readings arriving on a sensor chart, with history, limits and anomalies', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { page, errors } = await pageWithErrors(context);
+    await signIn(page, base, OPERATOR.email, OPERATOR.password);
+    await page.getByRole('link', { name: 'Sensors', exact: true }).click();
+    await page.getByRole('searchbox').fill('pump-2/vib');
+    await page.getByRole('link', { name: 'Pump 2 vibration' }).click();
+    const sensor = page.getByTestId('sensor-page');
+    await sensor.waitFor();
+    await page.locator('.trend canvas').first().waitFor();
+    // History is drawn...
+    await expect
+      .poll(async () => Number(await page.locator('.trend').getAttribute('data-points')))
+      .toBeGreaterThan(30);
+    // ...and live readings keep arriving over the WebSocket (the demo sends one a second).
+    await expect
+      .poll(async () => Number(await sensor.getAttribute('data-live-count')), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(3);
+    await expect.poll(() => page.getByTestId('current-value').textContent()).toMatch(/\d mm\/s/);
+    // The vibration limit is listed with the chart.
+    await page
+      .getByText(/vibration-high/)
+      .first()
+      .waitFor();
+    // Hovering the chart explains the point under the cursor.
+    const box = (await page.locator('.trend').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.4);
+    await page.locator('.trend-tip').waitFor({ state: 'visible' });
+    // Zoom to the last hour: the chart follows now.
+    await page.getByRole('button', { name: '1 h' }).click();
+    await expect
+      .poll(() => page.getByRole('button', { name: '1 h' }).getAttribute('aria-pressed'))
+      .toBe('true');
+    await page.mouse.move(0, 0);
+    await shot(page, 'sensor');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('acknowledges an alarm the demo raised, and shows changes made elsewhere live', async () => {
+    const vibration = await waitForAlarm((items) => items.find((a) => a.title === 'Rule vibration-high'));
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { page, errors } = await pageWithErrors(context);
+    await signIn(page, base, OPERATOR.email, OPERATOR.password);
+    await page.getByRole('link', { name: 'Alarms', exact: true }).click();
+    const row = page.locator(`tr[data-alarm="${vibration.id}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('open');
+    await shot(page, 'alarms');
+    await row.getByRole('button', { name: /Acknowledge/ }).click();
+    await expect.poll(() => row.getAttribute('data-status')).toBe('acknowledged');
+    const after = await api<{ alarm: AlarmJson }>('GET', `/api/v1/alarms/${vibration.id}`, ownerToken);
+    expect(after.alarm.status).toBe('acknowledged');
+
+    // Another operator acknowledges a different alarm: the list updates without a reload.
+    const other = await waitForAlarm((items) => items.find((a) => a.id !== vibration.id));
+    const otherRow = page.locator(`tr[data-alarm="${other.id}"]`);
+    await otherRow.waitFor();
+    await api('POST', `/api/v1/alarms/${other.id}/acknowledge`, ownerToken, { comment: 'seen on site' });
+    await expect.poll(() => otherRow.getAttribute('data-status'), { timeout: 20_000 }).toBe('acknowledged');
+
+    // The alarm's page shows who did what, and a comment can be added.
+    await page.getByRole('link', { name: 'Rule vibration-high' }).first().click();
+    await page.getByTestId('alarm-detail').waitFor();
+    await page.getByText('Acknowledged', { exact: false }).first().waitFor();
+    await page.getByRole('button', { name: 'Comment…' }).click();
+    await page.getByRole('textbox', { name: 'Comment' }).fill('Bearing replacement booked for Monday');
+    await page.getByRole('button', { name: 'Add comment' }).click();
+    await page.locator('.timeline-comment', { hasText: 'Bearing replacement booked for Monday' }).waitFor();
+    await shot(page, 'alarm-detail');
+
+    await page.getByRole('link', { name: 'Incidents', exact: true }).click();
+    await page.getByRole('heading', { name: /Open/ }).first().waitFor();
+    await shot(page, 'incidents');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('keeps a viewer out of alarm actions and administration', async () => {
+    await waitForAlarm((items) => items[0]);
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { page, errors } = await pageWithErrors(context);
+    await signIn(page, base, VIEWER.email, VIEWER.password);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).toEqual([
+      'Overview',
+      'Sensors',
+      'Alarms',
+      'Incidents',
+    ]);
+    await page.getByRole('link', { name: 'Alarms', exact: true }).click();
+    await page.locator('tr[data-alarm]').first().waitFor();
+    expect(await page.getByRole('button', { name: /Acknowledge/ }).count()).toBe(0);
+    await page.locator('tr[data-alarm] a').first().click();
+    await page.getByTestId('alarm-detail').waitFor();
+    expect(
+      await page.getByRole('button', { name: /Acknowledge|Resolve|Shelve|Comment|Assign/ }).count(),
+    ).toBe(0);
+    // Administration is not offered, and its address says so.
+    await page.goto(`${base}/admin`);
+    await page.getByRole('heading', { name: 'Not available to your role' }).waitFor();
+    await shot(page, 'viewer-admin');
+    // The API agrees.
+    const viewerToken = await login(VIEWER.email, VIEWER.password);
+    const { items } = await api<{ items: AlarmJson[] }>('GET', '/api/v1/alarms?status=open', viewerToken);
+    await expect(
+      api('POST', `/api/v1/alarms/${items[0]!.id}/acknowledge`, viewerToken, {}),
+    ).rejects.toMatchObject({
+      status: 403,
+    });
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('signs in with the authenticator code when the account has one', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { page, errors } = await pageWithErrors(context);
+    await signIn(page, base, MFA_USER.email, MFA_USER.password);
+    await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+    await shot(page, 'sign-in-totp');
+    // The next step's code: the activation used this one, and each code works once.
+    await page.getByLabel('Authentication code').fill(totpCode(mfaSecret, stepAt(Date.now()) + 1));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(errors.filter((e) => !expected401(e))).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('returns to sign-in with a message when the session is ended elsewhere, and survives a reload before that', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { page, errors } = await pageWithErrors(context);
+    await signIn(page, base, OPERATOR.email, OPERATOR.password);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    // A reload resumes the session from the HttpOnly refresh cookie.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    // Signing out everywhere (from another device) ends this session too.
+    const other = await login(OPERATOR.email, OPERATOR.password);
+    await api('POST', '/api/v1/auth/logout-all', other);
+    // The next API call finds the session gone (live incident updates may get there first).
+    await page
+      .getByRole('button', { name: 'Refresh' })
+      .click({ timeout: 3000 })
+      .catch(() => undefined);
+    await page.getByText(/session has expired/).waitFor({ timeout: 20_000 });
+    await page.getByLabel('Email').waitFor();
+    expect(errors.filter((e) => !expected401(e))).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('works in the dark theme and at phone width', async () => {
+    const dark = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'dark' });
+    const { page, errors } = await pageWithErrors(dark);
+    await signIn(page, base, DEMO_OWNER, demo.owner.password);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    await page.getByRole('group', { name: /Network schematic/ }).waitFor();
+    await expect.poll(() => page.getByTestId('kpi-sensors').textContent()).toMatch(/\d+ \/ 14/);
+    await shot(page, 'overview-dark');
+    await page.getByRole('link', { name: 'Alarms', exact: true }).click();
+    await page.locator('tr[data-alarm]').first().waitFor();
+    await shot(page, 'alarms-dark');
+    expect(errors).toEqual([]);
+    await dark.close();
+
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const p = await pageWithErrors(phone);
+    await signIn(p.page, base, OPERATOR.email, OPERATOR.password);
+    await p.page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await expect.poll(() => p.page.getByTestId('kpi-sensors').textContent()).toMatch(/\d+ \/ 14/);
+    // Nothing wider than the screen but the scrollable tables.
+    const overflow = (await p.page.evaluate(
+      'document.documentElement.scrollWidth - window.innerWidth',
+    )) as number;
+    expect(overflow).toBeLessThanOrEqual(1);
+    await shot(p.page, 'overview-phone');
+    await p.page.getByRole('link', { name: 'Sensors', exact: true }).click();
+    await p.page.locator('tr[data-sensor]').first().waitFor();
+    await shot(p.page, 'sensors-phone');
+    expect(p.errors).toEqual([]);
+    await phone.close();
+  }, 180_000);
+  // Last: it makes two-step verification mandatory for owners and admins of the demo tenant.
+  it('has an admin enrol an authenticator when the tenant requires it, then reach administration', async () => {
+    await api('PATCH', '/api/v1/tenant', ownerToken, { settings: { requireMfaForAdmins: true } });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { page, errors } = await pageWithErrors(context);
+    await signIn(page, base, ADMIN.email, ADMIN.password);
+    await page.getByRole('heading', { name: 'Set up two-step verification' }).waitFor();
+    await page.getByLabel('Confirm your password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const secret = ((await page.locator('.secret').textContent()) ?? '').replace(/\s+/g, '');
+    expect(secret).toMatch(/^[A-Z2-7]+=*$/);
+    await page.getByLabel('Authentication code').fill(totpCode(secret, stepAt(Date.now())));
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await expect.poll(() => page.getByTestId('recovery-codes').locator('li').count()).toBe(10);
+    await shot(page, 'mfa-recovery-codes');
+    await page.getByRole('button', { name: /I have stored them/ }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('heading', { name: 'Administration' }).waitFor();
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 180_000);
+});

@@ -1,0 +1,376 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { DetectionEvent } from '../src/detection/pipeline/detection-event.js';
+import { createTestApp, createTestAppOn, type TestApp } from './helpers/app.js';
+import { createTestDatabase } from './helpers/databases.js';
+import { REDIS_URL, testKey } from './helpers/env.js';
+import { loginAs, seedUser } from './helpers/identity.js';
+import { seedTelemetry, type TelemetryFixture } from './helpers/telemetry.js';
+
+const MIN = 60_000;
+
+interface Message {
+  type: string;
+  channel: string | null;
+  id: string | null;
+  payload: Record<string, unknown>;
+}
+
+/** A live-stream client that records everything it receives. */
+class Client {
+  readonly messages: Message[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.messages.push(JSON.parse(data.toString()) as Message);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() });
+        for (const w of this.waiters.splice(0)) w();
+      }),
+    );
+  }
+
+  send(m: object): void {
+    this.ws.send(JSON.stringify(m));
+  }
+
+  /** The first message matching, waiting for it (bounded: the test fails rather than hangs). */
+  async next(match: (m: Message) => boolean, what = 'a message'): Promise<Message> {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found) return found;
+      if (Date.now() > until || this.ws.readyState === WebSocket.CLOSED)
+        throw new Error(`no ${what}; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  /** The underlying TCP socket, to stop reading (a slow or dead client). */
+  get socket(): Duplex {
+    // ws keeps it on a private field; tests need it to simulate a client that stops reading.
+    return (this.ws as unknown as { _socket: Duplex })._socket;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+async function listen(t: TestApp): Promise<string> {
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  return `ws://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/api/v1/stream`;
+}
+
+/** Opens a connection; resolves with the client, or with the HTTP status that refused the upgrade. */
+function connect(url: string, headers: Record<string, string> = {}): Promise<Client | number> {
+  const ws = new WebSocket(url, { headers });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(new Client(ws)));
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', reject);
+  });
+}
+
+async function authed(url: string, token: string): Promise<Client> {
+  const c = await connect(url);
+  if (typeof c === 'number') throw new Error(`refused: ${c}`);
+  c.send({ type: 'auth', token });
+  await c.next((m) => m.type === 'ready', 'ready');
+  return c;
+}
+
+const bearer = (h: { authorization: string }) => h.authorization.replace(/^Bearer /, '');
+
+const point = (tenantId: string, sensorId: string, ts: number): DetectionEvent => ({
+  tenantId,
+  sensorId,
+  assetId: null,
+  ts,
+  value: 9,
+  kind: 'raised',
+  detector: 'threshold',
+  ruleId: `r-${ts}`,
+  severity: 'major',
+  score: 1,
+  confidence: 1,
+  detectors: ['threshold'],
+  explanation: {},
+});
+
+describe('the live stream (WebSocket)', () => {
+  let t: TestApp;
+  let f: TelemetryFixture;
+  let other: TelemetryFixture;
+  let url: string;
+  let origin: string;
+  let next = Math.floor((Date.now() - 86_400_000) / MIN) * MIN;
+  const slot = () => (next -= 10 * MIN);
+
+  beforeAll(async () => {
+    t = await createTestAppOn('sqlite', {
+      CORS_ORIGINS: 'https://ops.example.com',
+      STREAM_AUTH_TIMEOUT_S: '1',
+      STREAM_IDLE_TIMEOUT_S: '1',
+      STREAM_QUEUE_MAX: '10',
+      WS_MAX_CONNECTIONS_PER_USER: '3',
+      WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
+    });
+    f = await seedTelemetry(t);
+    other = await seedTelemetry(t, 'other');
+    url = await listen(t);
+    origin = `http://${new URL(url).host}`;
+  });
+  afterAll(async () => t?.close());
+
+  it('refuses a credential in the URL and a foreign Origin; accepts its own origin and listed ones', async () => {
+    expect(await connect(`${url}?token=${f.admin.accessToken}`)).toBe(400);
+    expect(await connect(`${url}?access_token=x`)).toBe(400);
+    expect(await connect(url, { origin: 'https://evil.example.com' })).toBe(403);
+    for (const ok of ['https://ops.example.com', origin]) {
+      const c = await connect(url, { origin: ok });
+      expect(c).toBeInstanceOf(Client);
+      (c as Client).close();
+    }
+  });
+
+  it('authenticates with the first message: a bad token, another first message or none close with 4401', async () => {
+    const bad = (await connect(url)) as Client;
+    bad.send({ type: 'auth', token: 'not-a-token' });
+    expect((await bad.closed).code).toBe(4401);
+    const early = (await connect(url)) as Client;
+    early.send({ type: 'subscribe', channel: 'alarms' });
+    expect((await early.closed).code).toBe(4401);
+    const silent = (await connect(url)) as Client;
+    expect((await silent.closed).code).toBe(4401);
+    const good = await authed(url, f.admin.accessToken);
+    expect(good.messages[0]).toMatchObject({ type: 'ready', payload: { tenantId: f.tenantId } });
+    good.close();
+  });
+
+  it('authorises every subscription by permission and tenant', async () => {
+    const reader = await authed(url, bearer(f.readOnlyKey));
+    reader.send({ type: 'subscribe', channel: 'alarms', ref: 'a' });
+    expect(await reader.next((m) => m.type === 'error' && m.payload.ref === 'a')).toMatchObject({
+      channel: 'alarms',
+      payload: { code: 'FORBIDDEN' },
+    });
+    reader.send({ type: 'subscribe', channel: 'readings', sensorIds: [other.ids.pA], ref: 'b' });
+    expect(await reader.next((m) => m.payload.ref === 'b')).toMatchObject({
+      type: 'error',
+      payload: { code: 'NOT_FOUND', sensorIds: [other.ids.pA] },
+    });
+    reader.send({ type: 'subscribe', channel: 'readings', sensorIds: [f.ids.pA], ref: 'c' });
+    expect(await reader.next((m) => m.payload.ref === 'c')).toMatchObject({ type: 'subscribed' });
+    reader.close();
+    const admin = await authed(url, f.admin.accessToken);
+    admin.send({ type: 'subscribe', channel: 'system', ref: 's' });
+    expect(await admin.next((m) => m.payload.ref === 's')).toMatchObject({
+      type: 'error',
+      payload: { code: 'FORBIDDEN' },
+    });
+    admin.send({ type: 'subscribe', channel: 'bogus' });
+    expect(await admin.next((m) => m.payload.code === 'VALIDATION_FAILED')).toMatchObject({
+      payload: { pointer: '/channel' },
+    });
+    admin.close();
+  });
+
+  it("streams its tenant's alarm events live, with their event ids, and never another tenant's", async () => {
+    const a = await authed(url, f.admin.accessToken);
+    const b = await authed(url, other.admin.accessToken);
+    for (const c of [a, b]) {
+      c.send({ type: 'subscribe', channel: 'alarms', ref: 'al' });
+      await c.next((m) => m.type === 'subscribed');
+    }
+    await t.services.alarms.apply([point(f.tenantId, f.ids.pA, slot())]);
+    const raised = await a.next((m) => m.type === 'alarm.raised', 'alarm.raised');
+    expect(raised).toMatchObject({ channel: 'alarms', payload: { sensorId: f.ids.pA, severity: 'major' } });
+    expect(raised.id).toMatch(/^\d+$/);
+    await t.services.alarms.apply([point(other.tenantId, other.ids.pA, slot())]);
+    await b.next((m) => m.type === 'alarm.raised');
+    expect(b.messages.filter((m) => m.type.startsWith('alarm.')).map((m) => m.payload.sensorId)).toEqual([
+      other.ids.pA,
+    ]);
+    a.close();
+    b.close();
+  });
+
+  it('conflates readings to the newest per sensor, at the rate the subscription asked for', async () => {
+    const c = await authed(url, f.admin.accessToken);
+    c.send({ type: 'subscribe', channel: 'readings', sensorIds: [f.ids.pA], maxRatePerS: 2 });
+    await c.next((m) => m.type === 'subscribed');
+    const t0 = Date.now() - MIN;
+    for (const batch of [0, 1]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/ingest',
+        headers: f.apiKey,
+        payload: {
+          readings: [0, 1, 2].map((i) => ({
+            sensor: 'a/pressure',
+            ts: t0 + (batch * 3 + i) * 1000,
+            value: 4 + i,
+          })),
+        },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    const conflatedBefore = t.services.relay.stats.conflated;
+    t.services.relay.flush();
+    const m = await c.next((x) => x.type === 'readings', 'readings');
+    expect(m.payload.readings).toEqual([[f.ids.pA, t0 + 5000, 6]]);
+    expect(conflatedBefore).toBeGreaterThanOrEqual(5);
+    c.close();
+  });
+
+  it('disconnects a slow consumer with 4008 without dropping an alarm event; it resumes from its last event id', async () => {
+    const c = await authed(url, f.admin.accessToken);
+    c.send({ type: 'subscribe', channel: 'alarms' });
+    await c.next((m) => m.type === 'subscribed');
+    await t.services.alarms.apply([point(f.tenantId, f.ids.fA, slot())]);
+    const last = await c.next((m) => m.type === 'alarm.raised');
+    // The client stops reading; big messages fill the socket, then its queue.
+    c.socket.pause();
+    for (let i = 0; i < 60 && c.ws.readyState === WebSocket.OPEN; i++) {
+      t.services.hub.publish({
+        tenantId: f.tenantId,
+        channel: 'alarms',
+        type: 'alarm.test',
+        id: null,
+        payload: { blob: 'x'.repeat(256 * 1024) },
+        at: Date.now(),
+      });
+      await new Promise((r) => setImmediate(r));
+    }
+    // Meanwhile, two more alarms.
+    const missed = [slot(), slot()];
+    await t.services.alarms.apply(missed.map((ts) => point(f.tenantId, f.ids.pB, ts)));
+    c.socket.resume();
+    expect((await c.closed).code).toBe(4008);
+    expect(t.app.stream.stats.slowConsumers).toBeGreaterThan(0);
+
+    const again = await authed(url, f.admin.accessToken);
+    again.send({ type: 'subscribe', channel: 'alarms', since: last.id });
+    const sub = await again.next((m) => m.type === 'subscribed');
+    expect(sub.payload).toMatchObject({ complete: true });
+    const replayed = again.messages.filter(
+      (m) => m.type === 'alarm.raised' && m.payload.sensorId === f.ids.pB,
+    );
+    expect(replayed).toHaveLength(2);
+    expect(replayed.every((m) => BigInt(m.id!) > BigInt(last.id!))).toBe(true);
+    again.close();
+  });
+
+  it('drops a client that does not answer pings, and closes an idle one with 4000', async () => {
+    const idle = await authed(url, f.admin.accessToken);
+    await new Promise((r) => setTimeout(r, 1100));
+    t.app.stream.heartbeat();
+    expect((await idle.closed).code).toBe(4000);
+
+    const dead = await authed(url, f.admin.accessToken);
+    dead.send({ type: 'subscribe', channel: 'alarms' });
+    await dead.next((m) => m.type === 'subscribed');
+    dead.socket.pause();
+    t.app.stream.heartbeat(); // ping
+    t.app.stream.heartbeat(); // no pong: terminated
+    dead.socket.resume();
+    expect((await dead.closed).code).toBe(1006);
+  });
+
+  it('streams system status to platform admins only', async () => {
+    const u = await seedUser(t.services, { tenant: 'ops', role: 'admin', platformAdmin: true });
+    const session = await loginAs(t.app, u.email);
+    const c = await authed(url, session.accessToken);
+    c.send({ type: 'subscribe', channel: 'system' });
+    await c.next((m) => m.type === 'subscribed');
+    t.app.stream.publishStatus();
+    expect(await c.next((m) => m.type === 'system.status', 'system.status')).toMatchObject({
+      channel: 'system',
+      payload: { streamConnections: expect.any(Number), instanceId: expect.any(String) },
+    });
+    c.close();
+  });
+
+  it('limits connections per user (4429) and subscriptions per connection', async () => {
+    const key = bearer(f.apiKey);
+    const open = [await authed(url, key), await authed(url, key), await authed(url, key)];
+    const fourth = (await connect(url)) as Client;
+    fourth.send({ type: 'auth', token: key });
+    expect((await fourth.closed).code).toBe(4429);
+    const c = open[0]!;
+    c.send({ type: 'subscribe', channel: 'readings', sensorIds: [f.ids.pA, f.ids.fA] });
+    await c.next((m) => m.type === 'subscribed');
+    c.send({ type: 'subscribe', channel: 'alarms', ref: 'x' });
+    expect(await c.next((m) => m.payload.ref === 'x')).toMatchObject({
+      type: 'error',
+      payload: { code: 'FORBIDDEN' },
+    });
+    c.send({ type: 'subscribe', channel: 'readings', sensorIds: [f.ids.pB], ref: 'y' });
+    expect((await c.next((m) => m.payload.ref === 'y')).type).toBe('subscribed');
+    c.send({ type: 'subscribe', channel: 'incidents', ref: 'z' });
+    expect(await c.next((m) => m.payload.ref === 'z')).toMatchObject({ type: 'error' });
+    for (const o of open) o.close();
+  });
+});
+
+describe('fan-out across instances through Redis', () => {
+  let one: TestApp;
+  let two: TestApp;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const db = await createTestDatabase('postgres');
+    drop = db.drop;
+    const shared = { DATABASE_URL: db.url, REDIS_URL, SECRET_KEY: testKey(), ENCRYPTION_KEY: testKey() };
+    one = await createTestApp(shared);
+    two = await createTestApp(shared);
+  });
+  afterAll(async () => {
+    await one?.close();
+    await two?.close();
+    await drop?.();
+  });
+
+  it('an alarm raised and a reading ingested on one instance reach a client connected to the other', async () => {
+    const f = await seedTelemetry(one);
+    const url = await listen(two);
+    const c = await authed(url, f.admin.accessToken);
+    c.send({ type: 'subscribe', channel: 'alarms' });
+    c.send({ type: 'subscribe', channel: 'readings', sensorIds: [f.ids.pA], maxRatePerS: 10 });
+    await c.next((m) => m.type === 'subscribed' && m.channel === 'readings');
+    await one.services.alarms.apply([point(f.tenantId, f.ids.pA, Date.now() - MIN)]);
+    expect(await c.next((m) => m.type === 'alarm.raised', 'alarm from the other instance')).toMatchObject({
+      payload: { sensorId: f.ids.pA },
+    });
+    // The watch reaches the first instance through Redis too; ingest there until a reading arrives.
+    let value = 1;
+    for (let i = 0; i < 40 && !c.messages.some((m) => m.type === 'readings'); i++) {
+      const res = await one.app.inject({
+        method: 'POST',
+        url: '/api/v1/ingest',
+        headers: f.apiKey,
+        payload: { readings: [{ sensor: 'a/pressure', ts: Date.now() - 1000, value: value++ }] },
+      });
+      expect(res.statusCode).toBe(200);
+      one.services.relay.flush();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const readings = await c.next((m) => m.type === 'readings', 'readings from the other instance');
+    expect((readings.payload.readings as unknown[][])[0]![0]).toBe(f.ids.pA);
+    expect(two.services.hub.stats.fromRedis).toBeGreaterThan(0);
+    c.close();
+    await once(c.ws, 'close');
+  });
+});

@@ -1,0 +1,264 @@
+/** The shapes of the API's answers the UI reads (see docs/*.md); times are RFC 3339 strings. */
+
+export type Role = 'owner' | 'admin' | 'operator' | 'analyst' | 'viewer';
+export type Severity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
+export type AlarmStatus = 'open' | 'acknowledged' | 'resolved' | 'closed';
+export type IncidentStatus = 'open' | 'investigating' | 'resolved' | 'closed';
+
+export interface TenantRef {
+  readonly id: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly role: Role;
+}
+
+export interface User {
+  readonly id: string;
+  readonly email: string;
+  readonly displayName: string;
+  readonly isPlatformAdmin: boolean;
+  readonly totpEnabled: boolean;
+}
+
+export interface Me {
+  readonly user: User;
+  readonly tenant: TenantRef;
+  readonly permissions: readonly string[];
+  readonly tenants: readonly TenantRef[];
+  readonly mfaEnrollmentRequired: boolean;
+  readonly sessionId: string;
+}
+
+export interface TokenPair {
+  readonly accessToken: string;
+  readonly refreshToken?: string;
+  readonly csrfToken?: string;
+  readonly expiresIn: number;
+}
+
+export interface Preferences {
+  readonly timezone: string;
+  readonly units: 'metric' | 'imperial';
+  readonly theme: 'system' | 'light' | 'dark';
+  readonly notifications: Record<string, unknown>;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
+
+export interface Alarm {
+  readonly id: string;
+  readonly dedupKey?: string;
+  readonly sensorId: string | null;
+  readonly assetId: string | null;
+  readonly detector?: string;
+  readonly ruleId?: string | null;
+  readonly severity: Severity;
+  readonly status: AlarmStatus;
+  readonly title: string;
+  readonly occurrences: number;
+  readonly raisedAt: string;
+  readonly lastSeenAt: string;
+  readonly lastValue?: number | null;
+  readonly details?: Record<string, unknown>;
+  readonly acknowledgedBy?: string | null;
+  readonly acknowledgedAt?: string | null;
+  readonly resolvedAt?: string | null;
+  readonly resolution?: string | null;
+  readonly shelved?: boolean;
+  readonly shelvedUntil?: string | null;
+  readonly flapping?: boolean;
+  readonly maintenanceWindowId?: string | null;
+  readonly autoClear?: string;
+  readonly resolvesAt?: string | null;
+  readonly assigneeId?: string | null;
+}
+
+export interface AlarmHistoryEntry {
+  readonly kind: string;
+  readonly fromStatus: string | null;
+  readonly toStatus: string | null;
+  readonly actorType: string;
+  readonly actorId: string | null;
+  readonly comment: string | null;
+  readonly details: Record<string, unknown>;
+  readonly at: string;
+}
+
+export interface Incident {
+  readonly id: string;
+  readonly title: string;
+  readonly status: IncidentStatus;
+  readonly severity: Severity;
+  readonly ownerId: string | null;
+  readonly assetId: string | null;
+  readonly siteId: string | null;
+  readonly openedAt: string;
+  readonly resolvedAt: string | null;
+}
+
+export interface IncidentTimelineEntry {
+  readonly kind: string;
+  readonly actorType: string;
+  readonly actorId: string | null;
+  readonly text: string | null;
+  readonly details: Record<string, unknown>;
+  readonly at: string;
+}
+
+export interface SensorType {
+  readonly id: string;
+  readonly key: string;
+  readonly name: string;
+  readonly unit: string;
+  readonly validMin: number | null;
+  readonly validMax: number | null;
+  readonly expectedIntervalS: number | null;
+}
+
+export interface Sensor {
+  readonly id: string;
+  readonly key: string;
+  readonly name: string;
+  readonly typeId: string;
+  readonly deviceId: string | null;
+  readonly assetId: string | null;
+  readonly status: string;
+}
+
+export interface Site {
+  readonly id: string;
+  readonly parentId: string | null;
+  readonly kind: string;
+  readonly key: string;
+  readonly name: string;
+}
+
+export interface Geometry {
+  readonly type: string;
+  readonly coordinates?: unknown;
+  readonly geometries?: readonly Geometry[];
+}
+
+export interface Asset {
+  readonly id: string;
+  readonly siteId: string | null;
+  readonly kind: string;
+  readonly key: string;
+  readonly name: string;
+  readonly geometry: Geometry | null;
+}
+
+export interface Device {
+  readonly id: string;
+  readonly key: string;
+  readonly name: string;
+  readonly status: string;
+  readonly online: boolean;
+  readonly lastSeenAt: string | null;
+}
+
+export interface LatestReading {
+  readonly sensor: string;
+  readonly key: string;
+  readonly ts: string | null;
+  readonly value: number | null;
+  readonly quality?: string | null;
+}
+
+export interface Reading {
+  readonly ts: string;
+  readonly value: number;
+  readonly quality: string;
+}
+
+export interface Bucket {
+  readonly ts: string;
+  readonly empty: boolean;
+  readonly count: number;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly avg: number | null;
+}
+
+export interface Aggregates {
+  readonly bucket: string;
+  readonly buckets: Bucket[];
+}
+
+export interface AnomalyExplanation {
+  readonly observed?: number;
+  readonly expected?: { low: number; high: number; from?: string };
+  readonly detectors?: { detector: string; score: number }[];
+  readonly when?: string;
+  readonly value?: number;
+  readonly clear?: number;
+  readonly forMs?: number;
+  readonly late?: boolean;
+  readonly [key: string]: unknown;
+}
+
+export interface Anomaly {
+  readonly id: number | string;
+  readonly sensorId: string | null;
+  readonly assetId: string | null;
+  readonly ts: string;
+  readonly value: number | null;
+  readonly kind: 'point' | 'raised' | 'cleared';
+  readonly detector: string;
+  readonly ruleId: string | null;
+  readonly severity: Severity | null;
+  readonly score: number;
+  readonly confidence: number;
+  readonly detectors: string[];
+  readonly explanation: AnomalyExplanation;
+}
+
+export interface ThresholdRule {
+  readonly id: string;
+  readonly when: 'above' | 'below';
+  readonly value: number;
+  readonly clear?: number;
+  readonly forS?: number;
+  readonly severity?: Severity;
+  readonly description?: string;
+}
+
+export interface EffectiveDetectors {
+  readonly sensorTypeVersion: number;
+  readonly sensorVersion: number;
+  /** The engine's shape (rules with `below` and `forMs`); see normalizeRules. */
+  readonly config: { rules?: unknown; [key: string]: unknown };
+}
+
+export interface MaintenanceWindow {
+  readonly id: string;
+  readonly assetId: string | null;
+  readonly siteId: string | null;
+  readonly title: string;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly recurrence: string;
+  readonly until: string | null;
+}
+
+export interface Member {
+  readonly id: string;
+  readonly email: string;
+  readonly displayName: string;
+  readonly role: Role;
+}
+
+/** An RFC 9457 problem document, as every API error is. */
+export interface Problem {
+  readonly type?: string;
+  readonly title?: string;
+  readonly status: number;
+  readonly detail?: string;
+  readonly code?: string;
+  readonly requestId?: string;
+  readonly errors?: { pointer: string; detail: string }[];
+  readonly [key: string]: unknown;
+}

@@ -289,6 +289,23 @@ describe('the live stream (WebSocket)', () => {
     expect((await dead.closed).code).toBe(1006);
   });
 
+  it('closes the connections of a session that ended (logout everywhere) with 4401', async () => {
+    const u = await seedUser(t.services, { tenant: 'water', role: 'viewer' });
+    const session = await loginAs(t.app, u.email);
+    const c = await authed(url, session.accessToken);
+    c.send({ type: 'subscribe', channel: 'alarms' });
+    await c.next((m) => m.type === 'subscribed');
+    expect(await t.app.stream.checkSessions()).toBe(0);
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout-all',
+      headers: session.auth,
+    });
+    expect(out.statusCode, out.body).toBeLessThan(300);
+    expect(await t.app.stream.checkSessions()).toBe(1);
+    expect((await c.closed).code).toBe(4401);
+  });
+
   it('streams system status to platform admins only', async () => {
     const u = await seedUser(t.services, { tenant: 'ops', role: 'admin', platformAdmin: true });
     const session = await loginAs(t.app, u.email);

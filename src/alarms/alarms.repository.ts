@@ -279,7 +279,7 @@ export async function alarmHistory(db: DbOrTrx, alarmId: string): Promise<AlarmH
 
 export interface AlarmQuery {
   readonly tenantId: string;
-  readonly status?: AlarmStatus;
+  readonly statuses?: readonly AlarmStatus[];
   readonly severity?: string;
   readonly sensorId?: string;
   readonly assetId?: string;
@@ -293,7 +293,7 @@ export interface AlarmQuery {
 /** Newest raised first. */
 export async function listAlarms(db: DbOrTrx, q: AlarmQuery): Promise<Alarm[]> {
   let query = db.selectFrom('alarms').selectAll().where('tenant_id', '=', q.tenantId);
-  if (q.status) query = query.where('status', '=', q.status);
+  if (q.statuses?.length) query = query.where('status', 'in', [...q.statuses]);
   if (q.severity) query = query.where('severity', '=', q.severity);
   if (q.sensorId) query = query.where('sensor_id', '=', q.sensorId);
   if (q.assetId) query = query.where('asset_id', '=', q.assetId);

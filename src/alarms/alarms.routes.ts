@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { auditContext, recordAudit } from '../audit/audit.service.js';
 import { Uuid } from '../auth/auth.schemas.js';
+import type { AlarmStatus } from '../db/schema.js';
 import { AppError } from '../http/errors/catalogue.js';
 import { encodeCursor, keysetCursor } from '../http/pagination.js';
 import { Time, window } from '../http/time-query.js';
@@ -19,12 +20,6 @@ import type { AlarmActor } from './alarms.service.js';
 const DAY = 86_400_000;
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 const NullableTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
-const Status = Type.Union([
-  Type.Literal('open'),
-  Type.Literal('acknowledged'),
-  Type.Literal('resolved'),
-  Type.Literal('closed'),
-]);
 
 const AlarmSchema = Type.Object({
   id: Type.String(),
@@ -116,7 +111,12 @@ export async function alarmRoutes(base: FastifyInstance, opts: { services: Servi
         summary: 'Alarms, newest raised first (default: raised in the last 30 days)',
         querystring: Type.Object(
           {
-            status: Type.Optional(Status),
+            status: Type.Optional(
+              Type.String({
+                pattern: '^(open|acknowledged|resolved|closed)(,(open|acknowledged|resolved|closed))*$',
+                description: 'One status or several, comma-separated (open,acknowledged)',
+              }),
+            ),
             severity: Type.Optional(Type.String({ maxLength: 20 })),
             sensorId: Type.Optional(Uuid),
             assetId: Type.Optional(Uuid),
@@ -143,7 +143,7 @@ export async function alarmRoutes(base: FastifyInstance, opts: { services: Servi
       const limit = q.limit ?? 100;
       const items = await listAlarms(db, {
         tenantId: request.principal!.tenantId,
-        ...(q.status ? { status: q.status } : {}),
+        ...(q.status ? { statuses: q.status.split(',') as AlarmStatus[] } : {}),
         ...(q.severity ? { severity: q.severity } : {}),
         ...(q.sensorId ? { sensorId: q.sensorId } : {}),
         ...(q.assetId ? { assetId: q.assetId } : {}),

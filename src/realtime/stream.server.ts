@@ -106,6 +106,15 @@ export class StreamServer {
     this.timers.push(setInterval(() => this.rewatch(), REWATCH_MS));
     this.timers.push(setInterval(() => this.publishStatus(), STATUS_MS));
     this.timers.push(setInterval(() => this.recountSubscriptions(), 1000));
+    this.timers.push(
+      setInterval(
+        () =>
+          void this.checkSessions().catch((err: Error) =>
+            this.services.logger.warn({ err: err.message }, 'stream: session check failed'),
+          ),
+        heartbeatMs,
+      ),
+    );
     for (const t of this.timers) t.unref();
   }
 
@@ -489,6 +498,43 @@ export class StreamServer {
       set?.delete(c);
       if (set?.size === 0) this.watchers.delete(id);
     }
+  }
+
+  /**
+   * Closes (4401) the connections of people whose session ended since they authenticated — logout
+   * everywhere, a password change, a disabled user, a removed membership — rather than waiting for
+   * their access token to expire. One query for all connections.
+   */
+  async checkSessions(): Promise<number> {
+    const bySession = new Map<string, StreamConnection[]>();
+    for (const c of this.connections) {
+      if (c.closed || c.principal?.kind !== 'user') continue;
+      const list = bySession.get(c.principal.sessionId) ?? [];
+      list.push(c);
+      bySession.set(c.principal.sessionId, list);
+    }
+    const ids = [...bySession.keys()];
+    const live = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.services.database.db
+        .selectFrom('refresh_tokens')
+        .select('family_id')
+        .distinct()
+        .where('family_id', 'in', ids.slice(i, i + 500))
+        .where('revoked_at', 'is', null)
+        .where('absolute_expires_at', '>', this.clock())
+        .execute();
+      for (const r of rows) live.add(r.family_id);
+    }
+    let closed = 0;
+    for (const [id, conns] of bySession) {
+      if (live.has(id)) continue;
+      for (const c of conns) {
+        c.close(CLOSE.unauthenticated, 'session ended: sign in again');
+        closed++;
+      }
+    }
+    return closed;
   }
 
   /** Pings everyone; closes those that did not answer the last ping, and idle ones. */

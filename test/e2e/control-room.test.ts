@@ -260,6 +260,10 @@ describe.skipIf(!executablePath)('the control room in a browser', () => {
     await page.goto(`${base}/admin`);
     await page.getByRole('heading', { name: 'Not available to your role' }).waitFor();
     await shot(page, 'viewer-admin');
+    for (const path of ['/admin/devices', '/admin/members', '/lab']) {
+      await page.goto(`${base}${path}`);
+      await page.getByRole('heading', { name: 'Not available to your role' }).waitFor();
+    }
     // The API agrees.
     const viewerToken = await login(VIEWER.email, VIEWER.password);
     const { items } = await api<{ items: AlarmJson[] }>('GET', '/api/v1/alarms?status=open', viewerToken);
@@ -344,6 +348,104 @@ describe.skipIf(!executablePath)('the control room in a browser', () => {
     expect(p.errors).toEqual([]);
     await phone.close();
   }, 180_000);
+  it('creates a device and shows its secret once', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { page, errors } = await pageWithErrors(context);
+    await signIn(page, base, ADMIN.email, ADMIN.password);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('link', { name: 'Administration' }).click();
+    await page.getByRole('heading', { name: 'Administration' }).waitFor();
+    await shot(page, 'admin');
+    await page
+      .getByRole('navigation', { name: 'Administration' })
+      .getByRole('link', { name: 'Devices' })
+      .click();
+    await page.getByRole('heading', { name: 'Devices' }).waitFor();
+    await page.locator('tr[data-device]').first().waitFor();
+    await page.getByRole('button', { name: 'New device' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New device' });
+    // The server's field error is shown next to the field.
+    await dialog.getByLabel('Key').fill('bad key!');
+    await dialog.getByLabel('Name').fill('Logger 17');
+    await dialog.getByRole('button', { name: 'Create device' }).click();
+    await expect.poll(() => dialog.locator('.field-error').first().textContent()).toMatch(/pattern|match/i);
+    await shot(page, 'admin-device-field-error');
+    await dialog.getByLabel('Key').fill('e2e-logger-17');
+    await dialog.getByRole('button', { name: 'Create device' }).click();
+    const secret = page.getByTestId('secret-once');
+    await secret.waitFor();
+    expect(await secret.textContent()).toMatch(/you will not see this again/);
+    await secret.getByRole('button', { name: 'Copy device token' }).waitFor();
+    const token = ((await page.getByTestId('secret-value').textContent()) ?? '').trim();
+    expect(token.length).toBeGreaterThan(20);
+    await shot(page, 'admin-device-secret');
+    // The token is a working device credential.
+    const who = await fetch(`${demo.server.url}/api/v1/device/whoami`, {
+      headers: { authorization: `Device ${token}` },
+    });
+    expect(who.status).toBe(200);
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    await expect.poll(() => page.getByTestId('secret-once').count()).toBe(0);
+    expect(await page.content()).not.toContain(token);
+    // The device's page lists the credential by its prefix only, also after a reload.
+    await page.locator('tr[data-device="e2e-logger-17"] a').click();
+    await page.getByRole('heading', { name: 'Logger 17' }).waitFor();
+    await page.locator('tr[data-credential]').first().waitFor();
+    await page.reload();
+    await page.locator('tr[data-credential]').first().waitFor();
+    expect(await page.content()).not.toContain(token);
+    expect(await page.getByTestId('secret-once').count()).toBe(0);
+    await shot(page, 'admin-device');
+    // The refused key above was a 400 the page showed beside its field.
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('opens every administration section and the Lab for an admin, with the CSV import’s row report', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const { page, errors } = await pageWithErrors(context);
+    await signIn(page, base, ADMIN.email, ADMIN.password);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.goto(`${base}/admin`);
+    const subnav = page.getByRole('navigation', { name: 'Administration' });
+    await subnav.getByRole('link').first().waitFor();
+    const sections = await subnav.getByRole('link').allTextContents();
+    expect(sections).toEqual(
+      expect.arrayContaining(['Devices', 'Registry', 'Users and roles', 'API keys', 'Audit log']),
+    );
+    expect(sections).not.toContain('System and jobs'); // platform administrators only
+    for (const name of sections) {
+      await subnav.getByRole('link', { name, exact: true }).click();
+      await page.locator('main h1').first().waitFor();
+      await expect.poll(() => page.locator('main .state-loading').count(), { timeout: 30_000 }).toBe(0);
+      expect(await page.locator('main .state-error').count(), name).toBe(0);
+      await shot(page, `admin-${name.toLowerCase().replace(/\W+/g, '-')}`);
+    }
+    // CSV import: all or nothing, every failing row and column listed.
+    await subnav.getByRole('link', { name: 'Registry', exact: true }).click();
+    await page.getByRole('heading', { name: 'Import from CSV' }).waitFor();
+    await page.getByLabel('What to import').selectOption('sensors');
+    await page
+      .getByLabel('Or paste the CSV')
+      .fill('key,name,type\nfine-1,Fine,nosuchtype\nbad key,Broken,nosuchtype\n');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const report = page.getByTestId('import-errors');
+    await report.waitFor();
+    expect(await report.textContent()).toMatch(/nothing was imported/);
+    expect(await report.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
+    await shot(page, 'admin-import-errors');
+    // The Lab: model versions and training runs.
+    await page.getByRole('link', { name: 'Lab', exact: true }).click();
+    await page.getByRole('heading', { name: 'Model versions' }).waitFor();
+    await page.getByRole('heading', { name: 'Training runs' }).waitFor();
+    await expect.poll(() => page.locator('main .state-loading').count(), { timeout: 30_000 }).toBe(0);
+    expect(await page.locator('main .state-error').count()).toBe(0);
+    await shot(page, 'lab');
+    // The refused import was a 422 shown as its report.
+    expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
+    await context.close();
+  }, 180_000);
+
   // Last: it makes two-step verification mandatory for owners and admins of the demo tenant.
   it('has an admin enrol an authenticator when the tenant requires it, then reach administration', async () => {
     await api('PATCH', '/api/v1/tenant', ownerToken, { settings: { requireMfaForAdmins: true } });

@@ -8,6 +8,8 @@ export interface RequestOptions {
   readonly body?: unknown;
   readonly signal?: AbortSignal;
   readonly accept?: string;
+  /** Sends `body` as it is (a string) with this content type, instead of as JSON. */
+  readonly contentType?: string;
 }
 
 /** `/api/v1/alarms` + `{status: 'open'}` → `/api/v1/alarms?status=open` (empty values left out). */
@@ -46,6 +48,10 @@ export class Api {
     return this.json<T>('PUT', path, { ...opts, body });
   }
 
+  delete<T = void>(path: string, opts: RequestOptions = {}): Promise<T> {
+    return this.json<T>('DELETE', path, opts);
+  }
+
   /** A non-JSON answer (CSV) as a Blob. */
   async blob(path: string, opts: RequestOptions = {}): Promise<Blob> {
     const res = await this.send('GET', path, opts);
@@ -66,13 +72,15 @@ export class Api {
       authorization: `Bearer ${token}`,
       accept: opts.accept ?? 'application/json',
     };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
     let res: Response;
     try {
       res = await this.doFetch(withQuery(path, opts.query), {
         method,
         headers,
-        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+        ...(opts.body !== undefined
+          ? { body: opts.contentType ? String(opts.body) : JSON.stringify(opts.body) }
+          : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } catch (err) {

@@ -158,6 +158,83 @@ export interface Device {
   readonly status: string;
   readonly online: boolean;
   readonly lastSeenAt: string | null;
+  readonly kind?: string;
+  readonly firmware?: string | null;
+  readonly quarantineReason?: string | null;
+  readonly refusedCount?: number;
+  readonly createdAt?: string;
+}
+
+/** A device's credential (the token itself is only in the answer that issued it). */
+export interface DeviceCredential {
+  readonly id: string;
+  readonly deviceId: string;
+  readonly prefix: string;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export interface ApiKey {
+  readonly id: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly permissions: string[];
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export interface Invitation {
+  readonly id: string;
+  readonly email: string;
+  readonly role: Role;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+export interface AuditEntry {
+  readonly seq: number;
+  readonly ts: string;
+  readonly action: string;
+  readonly outcome: string;
+  readonly severity: string;
+  readonly actorType?: string;
+  readonly actorId?: string | null;
+  readonly targetType?: string | null;
+  readonly targetId?: string | null;
+  readonly ip: string | null;
+  readonly details: Record<string, unknown>;
+}
+
+export interface ModelVersion {
+  readonly id: string;
+  readonly scope: string;
+  readonly targetId: string;
+  readonly version: number;
+  readonly status: 'active' | 'inactive' | 'rejected';
+  readonly threshold: number;
+  readonly features: string[];
+  readonly trainingFrom: string;
+  readonly trainingTo: string;
+  readonly metrics: Record<string, unknown>;
+  readonly createdAt: string;
+  readonly activatedAt: string | null;
+}
+
+export interface TrainingRun {
+  readonly id: string;
+  readonly scope: string;
+  readonly targetId: string;
+  readonly trigger: string;
+  readonly outcome: string;
+  readonly metrics: Record<string, unknown> | null;
+  readonly modelId: string | null;
+  readonly error: string | null;
+  readonly startedAt: string;
+  readonly durationMs: number;
 }
 
 export interface LatestReading {
@@ -249,6 +326,9 @@ export interface Member {
   readonly email: string;
   readonly displayName: string;
   readonly role: Role;
+  readonly totpEnabled?: boolean;
+  readonly status?: string;
+  readonly joinedAt?: string;
 }
 
 /** An RFC 9457 problem document, as every API error is. */

@@ -1,5 +1,4 @@
 import { lazy, type ReactNode, Suspense, useEffect } from 'react';
-import { AdminHome } from '../admin/AdminHome';
 import { AlarmDetail } from '../alarms/AlarmDetail';
 import { AlarmStoreProvider } from '../alarms/AlarmStore';
 import { AlarmsPage } from '../alarms/AlarmsPage';
@@ -17,6 +16,9 @@ import { Link, matchPath, useRouter } from './router';
 
 // The sensor page carries uPlot: loaded when first opened, not with the shell.
 const SensorPage = lazy(() => import('../sensors/SensorPage').then((m) => ({ default: m.SensorPage })));
+// Administration and the Lab are for few users: their own chunks, loaded when first opened.
+const AdminHome = lazy(() => import('../admin/AdminHome').then((m) => ({ default: m.AdminHome })));
+const LabPage = lazy(() => import('../lab/LabPage').then((m) => ({ default: m.LabPage })));
 
 interface RouteDef {
   readonly pattern: string;
@@ -27,8 +29,8 @@ interface RouteDef {
 }
 
 /**
- * Every page. Administration (users, devices, registry, detectors, channels, security, audit,
- * health) and the Lab come in later milestones under /admin/* and /lab/*, behind their permissions.
+ * Every page. Administration's sections (/admin/*) check their own permissions as well; the Lab
+ * (/lab) is for those who may train and activate models.
  */
 const ROUTES: readonly RouteDef[] = [
   { pattern: '/', title: 'Overview', render: () => <OverviewPage /> },
@@ -39,6 +41,7 @@ const ROUTES: readonly RouteDef[] = [
   { pattern: '/incidents', title: 'Incidents', render: () => <IncidentsPage /> },
   { pattern: '/incidents/:id', title: 'Incident', render: (p) => <IncidentDetail id={p.id!} /> },
   { pattern: '/admin/*', title: 'Administration', permission: 'users:read', render: () => <AdminHome /> },
+  { pattern: '/lab', title: 'Lab', permission: 'detection:write', render: () => <LabPage /> },
 ];
 
 const NAV: readonly (NavItem & { permission?: string })[] = [
@@ -46,6 +49,7 @@ const NAV: readonly (NavItem & { permission?: string })[] = [
   { to: '/sensors', label: 'Sensors', prefix: '/sensors' },
   { to: '/alarms', label: 'Alarms', prefix: '/alarms' },
   { to: '/incidents', label: 'Incidents', prefix: '/incidents' },
+  { to: '/lab', label: 'Lab', prefix: '/lab', permission: 'detection:write' },
   { to: '/admin', label: 'Administration', prefix: '/admin', permission: 'users:read' },
 ];
 

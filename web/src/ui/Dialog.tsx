@@ -7,6 +7,8 @@ interface DialogProps {
   readonly onSubmit: () => void | Promise<void>;
   readonly submitLabel: string;
   readonly busy?: boolean;
+  /** False while the form is incomplete (the submit button is disabled without saying "Working…"). */
+  readonly canSubmit?: boolean;
   readonly error?: string | null;
   readonly children: ReactNode;
 }
@@ -15,7 +17,17 @@ interface DialogProps {
  * A modal form on the native <dialog> (focus trapped, Escape closes, focus returns to the opener),
  * for actions that take a comment: resolve, shelve, comment, note.
  */
-export function Dialog({ title, open, onClose, onSubmit, submitLabel, busy, error, children }: DialogProps) {
+export function Dialog({
+  title,
+  open,
+  onClose,
+  onSubmit,
+  submitLabel,
+  busy,
+  canSubmit = true,
+  error,
+  children,
+}: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -42,7 +54,7 @@ export function Dialog({ title, open, onClose, onSubmit, submitLabel, busy, erro
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="btn btn-primary" disabled={busy}>
+          <button type="submit" className="btn btn-primary" disabled={busy || !canSubmit}>
             {busy ? 'Working…' : submitLabel}
           </button>
         </div>

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
-import type { AlarmRulesTable, AutoClear } from '../db/schema.js';
+import type { AlarmRulesTable } from '../db/schema.js';
 import type { AlarmRule } from './alarm-rules.js';
 
 export function toRule(r: Selectable<AlarmRulesTable>): AlarmRule {
@@ -27,23 +27,7 @@ export function toRule(r: Selectable<AlarmRulesTable>): AlarmRule {
 }
 
 /** What a rule is made of (create and replace). */
-export interface RuleInput {
-  readonly name: string;
-  readonly enabled: boolean;
-  readonly sensorTypeId: string | null;
-  readonly assetId: string | null;
-  readonly sensorId: string | null;
-  readonly detectors: readonly string[];
-  readonly ruleIds: readonly string[] | null;
-  readonly action: 'raise' | 'ignore';
-  readonly severity: string | null;
-  readonly minScore: number;
-  readonly delayS: number;
-  readonly minOccurrences: number;
-  readonly withinS: number;
-  readonly autoClear: AutoClear;
-  readonly quietS: number;
-}
+export type RuleInput = Omit<AlarmRule, 'id' | 'createdAt'>;
 
 const columns = (r: RuleInput) => ({
   name: r.name,

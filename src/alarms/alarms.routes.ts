@@ -8,6 +8,7 @@ import { AppError } from '../http/errors/catalogue.js';
 import { encodeCursor, keysetCursor } from '../http/pagination.js';
 import { Time, window } from '../http/time-query.js';
 import type { Services } from '../services.js';
+import { findMembershipRole } from '../users/users.repository.js';
 import {
   type Alarm,
   type AlarmHistoryEntry,
@@ -296,13 +297,7 @@ export async function alarmRoutes(base: FastifyInstance, opts: { services: Servi
       const tenantId = request.principal!.tenantId;
       const { assigneeId } = request.body;
       if (assigneeId !== null) {
-        const member = await db
-          .selectFrom('memberships')
-          .select('user_id')
-          .where('tenant_id', '=', tenantId)
-          .where('user_id', '=', assigneeId)
-          .executeTakeFirst();
-        if (!member)
+        if (!(await findMembershipRole(db, assigneeId, tenantId)))
           throw new AppError('VALIDATION_FAILED', 'Unknown assignee', {
             errors: [{ pointer: '/body/assigneeId', detail: 'is not a member of this tenant' }],
           });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import type { MaintenanceWindowsTable } from '../db/schema.js';
+import { placeOf } from '../registry/place.js';
 
 const PERIOD: Record<'daily' | 'weekly', number> = { daily: 86_400_000, weekly: 7 * 86_400_000 };
 
@@ -115,36 +116,8 @@ export async function windowAt(
   subject: { sensorId: string | null; assetId: string | null },
   t: number,
 ): Promise<MaintenanceWindow | undefined> {
-  let assetId = subject.assetId;
-  if (!assetId && subject.sensorId) {
-    const s = await db
-      .selectFrom('sensors')
-      .select('asset_id')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', subject.sensorId)
-      .executeTakeFirst();
-    assetId = s?.asset_id ?? null;
-  }
+  const { assetId, siteIds: sites } = await placeOf(db, tenantId, subject);
   if (!assetId) return undefined;
-  const sites: string[] = [];
-  const asset = await db
-    .selectFrom('assets')
-    .select('site_id')
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', assetId)
-    .executeTakeFirst();
-  let site = asset?.site_id ?? null;
-  // Up the site tree (bounded: a registry cycle must not spin).
-  for (let depth = 0; site && depth < 16; depth++) {
-    sites.push(site);
-    const parent = await db
-      .selectFrom('sites')
-      .select('parent_id')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', site)
-      .executeTakeFirst();
-    site = parent?.parent_id ?? null;
-  }
   const rows = await db
     .selectFrom('maintenance_windows')
     .selectAll()
@@ -152,7 +125,7 @@ export async function windowAt(
     .where('starts_at', '<=', t)
     .where((eb) => {
       const parts = [eb('asset_id', '=', assetId)];
-      if (sites.length > 0) parts.push(eb('site_id', 'in', sites));
+      if (sites.length > 0) parts.push(eb('site_id', 'in', [...sites]));
       return eb.or(parts);
     })
     .execute();

@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Db, DbOrTrx } from '../db/database.js';
 import type { IncidentStatus, IncidentsTable } from '../db/schema.js';
 import { AppError } from '../http/errors/catalogue.js';
+import { findMembershipRole } from '../users/users.repository.js';
 
 const RANK: Record<string, number> = { info: 0, warning: 1, minor: 2, major: 3, critical: 4 };
 /** An alarm joins an open incident of its asset opened at most this long before it. */
@@ -324,13 +325,7 @@ export class IncidentService {
       const incident = await findIncident(trx, tenantId, id);
       if (!incident) throw new AppError('NOT_FOUND', 'No such incident');
       if (change.ownerId) {
-        const member = await trx
-          .selectFrom('memberships')
-          .select('user_id')
-          .where('tenant_id', '=', tenantId)
-          .where('user_id', '=', change.ownerId)
-          .executeTakeFirst();
-        if (!member)
+        if (!(await findMembershipRole(trx, change.ownerId, tenantId)))
           throw new AppError('VALIDATION_FAILED', 'Unknown owner', {
             errors: [{ pointer: '/body/ownerId', detail: 'is not a member of this tenant' }],
           });

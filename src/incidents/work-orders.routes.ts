@@ -9,6 +9,7 @@ import type { WorkOrdersTable } from '../db/schema.js';
 import { AppError, type FieldError } from '../http/errors/catalogue.js';
 import { time } from '../http/time-query.js';
 import type { Services } from '../services.js';
+import { findMembershipRole } from '../users/users.repository.js';
 
 const iso = (t: number | string | null) => (t === null ? null : new Date(Number(t)).toISOString());
 const Status = Type.Union([Type.Literal('planned'), Type.Literal('in_progress'), Type.Literal('done')]);
@@ -84,13 +85,8 @@ export async function workOrderRoutes(base: FastifyInstance, opts: { services: S
     if (refs.incidentId && !(await has('incidents', refs.incidentId)))
       errors.push({ pointer: '/body/incidentId', detail: 'is not an incident of this tenant' });
     if (refs.assigneeId) {
-      const m = await db
-        .selectFrom('memberships')
-        .select('user_id')
-        .where('tenant_id', '=', tenantId)
-        .where('user_id', '=', refs.assigneeId)
-        .executeTakeFirst();
-      if (!m) errors.push({ pointer: '/body/assigneeId', detail: 'is not a member of this tenant' });
+      if (!(await findMembershipRole(db, refs.assigneeId, tenantId)))
+        errors.push({ pointer: '/body/assigneeId', detail: 'is not a member of this tenant' });
     }
     if (errors.length > 0) throw new AppError('VALIDATION_FAILED', 'Unknown references', { errors });
   };

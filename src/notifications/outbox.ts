@@ -1,8 +1,9 @@
 import type { Insertable } from 'kysely';
 import type { DbOrTrx } from '../db/database.js';
 import type { NotificationOutboxTable } from '../db/schema.js';
+import { placeOf } from '../registry/place.js';
 import { parseQuietHours, quietDecision } from './quiet-hours.js';
-import { type NoticePlace, needsPlace, parseRouting, placeOf, routeAllows } from './routing.js';
+import { type NoticePlace, needsPlace, parseRouting, routeAllows } from './routing.js';
 
 /** What an alarm change tells the channels. */
 export interface AlarmNotice {

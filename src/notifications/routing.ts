@@ -1,5 +1,7 @@
-import type { DbOrTrx } from '../db/database.js';
-import { ancestorIds } from '../registry/sites.repository.js';
+import type { Place } from '../registry/place.js';
+
+/** Where an alarm is (see registry/place.ts). */
+export type NoticePlace = Place;
 
 export const SEVERITIES = ['info', 'warning', 'minor', 'major', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -25,12 +27,6 @@ export interface ChannelRouting {
   readonly assetIds?: readonly string[];
 }
 
-/** Where an alarm is: its asset (a sensor's, through the sensors table) and that asset's site with every site above it. */
-export interface NoticePlace {
-  readonly assetId: string | null;
-  readonly siteIds: readonly string[];
-}
-
 export function parseRouting(text: string | null): ChannelRouting {
   if (!text) return {};
   const value: unknown = JSON.parse(text);
@@ -40,33 +36,6 @@ export function parseRouting(text: string | null): ChannelRouting {
 /** Whether matching this routing needs the alarm's place (a registry lookup). */
 export function needsPlace(r: ChannelRouting): boolean {
   return r.siteIds !== undefined || r.assetIds !== undefined;
-}
-
-/** Resolves the alarm's place once per notice, however many channels route by it. */
-export async function placeOf(
-  db: DbOrTrx,
-  tenantId: string,
-  subject: { readonly assetId: string | null; readonly sensorId: string | null },
-): Promise<NoticePlace> {
-  let assetId = subject.assetId;
-  if (!assetId && subject.sensorId) {
-    const sensor = await db
-      .selectFrom('sensors')
-      .select('asset_id')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', subject.sensorId)
-      .executeTakeFirst();
-    assetId = sensor?.asset_id ?? null;
-  }
-  if (!assetId) return { assetId: null, siteIds: [] };
-  const asset = await db
-    .selectFrom('assets')
-    .select('site_id')
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', assetId)
-    .executeTakeFirst();
-  const siteIds = asset?.site_id ? await ancestorIds(db, tenantId, asset.site_id) : [];
-  return { assetId, siteIds };
 }
 
 /**

@@ -279,12 +279,22 @@ describe('the live stream (WebSocket)', () => {
     t.app.stream.heartbeat();
     expect((await idle.closed).code).toBe(4000);
 
+    const alive = await authed(url, f.admin.accessToken);
     const dead = await authed(url, f.admin.accessToken);
-    dead.send({ type: 'subscribe', channel: 'alarms' });
-    await dead.next((m) => m.type === 'subscribed');
+    for (const c of [alive, dead]) {
+      c.send({ type: 'subscribe', channel: 'alarms' });
+      await c.next((m) => m.type === 'subscribed');
+    }
     dead.socket.pause();
-    t.app.stream.heartbeat(); // ping
-    t.app.stream.heartbeat(); // no pong: terminated
+    t.app.stream.heartbeat(); // ping both
+    // The live client answers (its pong arrives before its reply to this ping message).
+    alive.send({ type: 'ping', ref: 'hb' });
+    await alive.next((m) => m.type === 'pong' && m.payload.ref === 'hb');
+    t.app.stream.heartbeat(); // the one that did not answer is terminated
+    alive.send({ type: 'ping', ref: 'hb2' });
+    await alive.next((m) => m.type === 'pong' && m.payload.ref === 'hb2');
+    expect(alive.ws.readyState).toBe(WebSocket.OPEN);
+    alive.close();
     dead.socket.resume();
     expect((await dead.closed).code).toBe(1006);
   });
@@ -326,19 +336,27 @@ describe('the live stream (WebSocket)', () => {
     const fourth = (await connect(url)) as Client;
     fourth.send({ type: 'auth', token: key });
     expect((await fourth.closed).code).toBe(4429);
-    const c = open[0]!;
+    for (const o of open) o.close();
+    const c = await authed(url, f.admin.accessToken);
     c.send({ type: 'subscribe', channel: 'readings', sensorIds: [f.ids.pA, f.ids.fA] });
     await c.next((m) => m.type === 'subscribed');
     c.send({ type: 'subscribe', channel: 'alarms', ref: 'x' });
-    expect(await c.next((m) => m.payload.ref === 'x')).toMatchObject({
+    expect((await c.next((m) => m.payload.ref === 'x')).type).toBe('subscribed');
+    c.send({ type: 'subscribe', channel: 'incidents', ref: 'z' });
+    expect(await c.next((m) => m.payload.ref === 'z')).toMatchObject({
       type: 'error',
-      payload: { code: 'FORBIDDEN' },
+      payload: { code: 'LIMIT' },
     });
     c.send({ type: 'subscribe', channel: 'readings', sensorIds: [f.ids.pB], ref: 'y' });
-    expect((await c.next((m) => m.payload.ref === 'y')).type).toBe('subscribed');
-    c.send({ type: 'subscribe', channel: 'incidents', ref: 'z' });
-    expect(await c.next((m) => m.payload.ref === 'z')).toMatchObject({ type: 'error' });
-    for (const o of open) o.close();
+    expect(await c.next((m) => m.payload.ref === 'y')).toMatchObject({
+      type: 'error',
+      payload: { code: 'LIMIT' },
+    });
+    c.close();
+  });
+
+  it('answers a WebSocket upgrade to any other path with 404 instead of leaving it open', async () => {
+    expect(await connect(url.replace('/api/v1/stream', '/api/v1/elsewhere'))).toBe(404);
   });
 });
 
@@ -389,5 +407,20 @@ describe('fan-out across instances through Redis', () => {
     expect(two.services.hub.stats.fromRedis).toBeGreaterThan(0);
     c.close();
     await once(c.ws, 'close');
+  });
+
+  it('does not count a client that left while its token was being checked (PostgreSQL: a real wait)', async () => {
+    const f = await seedTelemetry(one, 'quick');
+    const url = await listen(one);
+    // More than WS_MAX_CONNECTIONS_PER_USER (10) clients that leave right after sending their token.
+    for (let i = 0; i < 15; i++) {
+      const quick = (await connect(url)) as Client;
+      quick.send({ type: 'auth', token: f.admin.accessToken });
+      quick.ws.terminate();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await authed(url, f.admin.accessToken);
+    expect(after.messages[0]!.type).toBe('ready');
+    after.close();
   });
 });

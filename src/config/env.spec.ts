@@ -195,7 +195,7 @@ export const ENV_VARS = {
   STREAM_HEARTBEAT_S: {
     group: 'Live stream',
     default: '30',
-    doc: 'The live stream pings every connection this often; one that has not answered the previous ping is closed (`4000`).',
+    doc: 'The live stream pings every connection this often; one that has not answered the previous ping is dropped (its socket terminated: the client sees `1006`). Ended sessions and revoked API keys are checked as often (closed with `4401`).',
   },
   STREAM_AUTH_TIMEOUT_S: {
     group: 'Live stream',

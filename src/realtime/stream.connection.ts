@@ -40,10 +40,14 @@ export class StreamConnection {
   expiresAt: number | undefined;
   readonly channels = new Set<Channel>();
   readings: ReadingsSubscription | undefined;
+  /** The readings rate asked for last (kept when a later subscribe does not say). */
+  ratePerS: number | undefined;
   private readonly replays = new Map<string, Replay>();
   private readonly queue: string[] = [];
   private drainTimer: NodeJS.Timeout | undefined;
   closed = false;
+  /** The API key it authenticated with (kept to check it again: revoked, expired, creator gone). */
+  apiKey: string | undefined;
   /** Answered the last heartbeat ping. */
   alive = true;
   /** Since when it has had no subscription (idle timeout). */
@@ -115,6 +119,7 @@ export class StreamConnection {
       replay.buffered.push(m);
       return;
     }
+    if (this.alreadyReplayed(m)) return;
     this.write(
       text ?? encode({ type: m.type, channel: m.channel, id: m.id, payload: m.payload }),
       m.channel,
@@ -137,7 +142,22 @@ export class StreamConnection {
     const replay = this.replays.get(channel);
     this.replays.delete(channel);
     if (!replay) return;
-    for (const m of replay.buffered) if (!m.id || !replay.sent.has(m.id)) this.deliver(m);
+    // A live copy of a replayed event can still come (from another instance through Redis, or
+    // behind a fan-out in progress): remembered for a while, so it is not sent twice.
+    this.replayedRecently.set(channel, { ids: replay.sent, until: Date.now() + 60_000 });
+    for (const m of replay.buffered) this.deliver(m);
+  }
+
+  private readonly replayedRecently = new Map<string, { ids: Set<string>; until: number }>();
+
+  private alreadyReplayed(m: HubMessage): boolean {
+    const recent = this.replayedRecently.get(m.channel);
+    if (!recent || !m.id) return false;
+    if (recent.until < Date.now()) {
+      this.replayedRecently.delete(m.channel);
+      return false;
+    }
+    return recent.ids.has(m.id);
   }
 
   /** A reading of a sensor it watches: the newest (by reading time) waits for the next flush. */

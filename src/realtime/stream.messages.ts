@@ -32,7 +32,7 @@ const Subscribe = Type.Object(
     /** readings: the sensors. */
     sensorIds: Type.Optional(Type.Array(Uuid, { minItems: 1, maxItems: 1000, uniqueItems: true })),
     /** readings: at most this many messages a second (conflated in between). */
-    maxRatePerS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
+    maxRatePerS: Type.Optional(Type.Number({ minimum: 0.1, maximum: 100 })),
     /** alarms, incidents: resume after this event id. */
     since: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
     ref: Ref,

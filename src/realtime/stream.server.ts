@@ -38,6 +38,8 @@ const MAX_PENDING_PER_IP = 20;
 /** How often readings watches are announced again (they last WATCH_TTL_MS). */
 const REWATCH_MS = 10_000;
 
+/** The slowest readings rate a subscription may ask for (one message every 10 s). */
+const MIN_RATE_PER_S = 0.1;
 /** Connections a message is written to before the event loop is let go (fan-out to thousands). */
 const FANOUT_CHUNK = 1024;
 /** How often this instance tells `system` subscribers how it is. */
@@ -61,7 +63,7 @@ function refuse(socket: Duplex, status: number, code: string, detail: string): v
     detail,
   });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : status === 429 ? 'Too Many Requests' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${status} ${({ 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' } as Record<number, string>)[status] ?? 'Bad Request'}\r\n` +
       'content-type: application/problem+json\r\n' +
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       'connection: close\r\n\r\n' +
@@ -96,7 +98,11 @@ export class StreamServer {
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      if (url.pathname !== STREAM_PATH) return;
+      // No other upgrade is served: answer rather than leave the socket open (and shutdown waiting).
+      if (url.pathname !== STREAM_PATH) {
+        refuse(socket, 404, 'NOT_FOUND', 'Only /api/v1/stream takes a WebSocket upgrade');
+        return;
+      }
       this.onUpgrade(req, socket, head, url);
     });
     this.unsubscribe = this.services.hub.subscribe((m) => this.dispatch(m));
@@ -225,9 +231,12 @@ export class StreamServer {
             clearTimeout(authTimer);
             settlePending();
             const who = await this.authenticate(m.token);
+            // Gone while we looked: nothing to admit (its close handler has already run).
+            if (conn.closed) return;
             if (!who) return conn.close(CLOSE.unauthenticated, 'invalid or expired token');
             if (!this.admit(conn, who.principal)) return;
             conn.expiresAt = who.expiresAt;
+            if (who.principal.kind === 'api-key') conn.apiKey = m.token;
             if (who.expiresAt !== undefined) {
               expiry = setTimeout(
                 () => conn.close(CLOSE.unauthenticated, 'token expired: reconnect with a fresh one'),
@@ -358,6 +367,7 @@ export class StreamServer {
           .execute();
         for (const r of rows) owned.add(r.id);
       }
+      if (conn.closed) return;
       const unknown = fresh.filter((id) => !owned.has(id));
       if (unknown.length > 0)
         return conn.send({
@@ -367,7 +377,8 @@ export class StreamServer {
           payload: { code: 'NOT_FOUND', detail: 'unknown sensors', sensorIds: unknown, ref: m.ref ?? null },
         });
       const { maxRatePerS } = this.services.config.stream;
-      const rate = Math.min(m.maxRatePerS ?? 1, maxRatePerS);
+      const rate = Math.max(MIN_RATE_PER_S, Math.min(m.maxRatePerS ?? conn.ratePerS ?? 1, maxRatePerS));
+      conn.ratePerS = rate;
       conn.channels.add('readings');
       conn.watchReadings(fresh, Math.round(1000 / rate));
       this.watch(conn, fresh);
@@ -503,7 +514,7 @@ export class StreamServer {
   /**
    * Closes (4401) the connections of people whose session ended since they authenticated — logout
    * everywhere, a password change, a disabled user, a removed membership — rather than waiting for
-   * their access token to expire. One query for all connections.
+   * their access token to expire (one query for all), and of API keys no longer valid.
    */
   async checkSessions(): Promise<number> {
     const bySession = new Map<string, StreamConnection[]>();
@@ -531,6 +542,17 @@ export class StreamServer {
       if (live.has(id)) continue;
       for (const c of conns) {
         c.close(CLOSE.unauthenticated, 'session ended: sign in again');
+        closed++;
+      }
+    }
+    // API keys: revoked, expired, or their creator no longer standing — each key checked once.
+    const byKey = new Map<string, StreamConnection[]>();
+    for (const c of this.connections)
+      if (!c.closed && c.apiKey) byKey.set(c.apiKey, [...(byKey.get(c.apiKey) ?? []), c]);
+    for (const [key, conns] of byKey) {
+      if (await this.authenticate(key)) continue;
+      for (const c of conns) {
+        c.close(CLOSE.unauthenticated, 'API key no longer valid');
         closed++;
       }
     }

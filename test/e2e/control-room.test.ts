@@ -396,6 +396,11 @@ describe.skipIf(!executablePath)('the control room in a browser', () => {
     expect(await page.content()).not.toContain(token);
     expect(await page.getByTestId('secret-once').count()).toBe(0);
     await shot(page, 'admin-device');
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Logger 17' });
+    await edit.getByLabel('Firmware').fill('2.4.0');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('2.4.0').waitFor();
     // The refused key above was a 400 the page showed beside its field.
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     await context.close();
@@ -434,6 +439,17 @@ describe.skipIf(!executablePath)('the control room in a browser', () => {
     expect(await report.textContent()).toMatch(/nothing was imported/);
     expect(await report.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
     await shot(page, 'admin-import-errors');
+    // A detector document the server refuses: its JSON-pointer errors beside the editor.
+    await subnav.getByRole('link', { name: 'Detectors and alarm rules', exact: true }).click();
+    await page.locator('main select').first().selectOption({ index: 1 });
+    const editor = page.getByLabel('Detector document (JSON)');
+    await editor.waitFor();
+    await editor.fill('{"rules":[{"id":"r","when":"below","value":2,"clear":1.5}]}');
+    await page.getByRole('button', { name: 'Save as a new version' }).click();
+    await expect
+      .poll(() => page.locator('.json-editor .field-errors').textContent())
+      .toContain('/rules/0/clear');
+    await shot(page, 'admin-detector-errors');
     // The Lab: model versions and training runs.
     await page.getByRole('link', { name: 'Lab', exact: true }).click();
     await page.getByRole('heading', { name: 'Model versions' }).waitFor();
@@ -441,8 +457,8 @@ describe.skipIf(!executablePath)('the control room in a browser', () => {
     await expect.poll(() => page.locator('main .state-loading').count(), { timeout: 30_000 }).toBe(0);
     expect(await page.locator('main .state-error').count()).toBe(0);
     await shot(page, 'lab');
-    // The refused import was a 422 shown as its report.
-    expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
+    // The refused import (422) and document (400) were shown where they belong.
+    expect(errors.filter((e) => !/status of (400|422)/.test(e))).toEqual([]);
     await context.close();
   }, 180_000);
 

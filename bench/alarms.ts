@@ -18,7 +18,7 @@
  * bench/alarms-load.ts in its own process (paced; the rate reached is reported).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -28,6 +28,7 @@ import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { api, log, startVigil, type Vigil } from './harness.js';
 import { provisionSensors } from './ingest-load.js';
+import { cpuSeconds, ingestClient, machineBusySeconds, mono, pct, ratio, round } from './probe-kit.js';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RATE = num('BENCH_ALARMS_RATE', 50_000);
@@ -45,8 +46,6 @@ const ONLY = process.env.BENCH_ALARMS_ONLY as 'sqlite' | 'postgres' | undefined;
 const WARM_PROBES = 10;
 const TARGET_P99_STORED_MS = 20;
 
-const mono = () => Number(process.hrtime.bigint()) / 1e6;
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const requireHere = createRequire(import.meta.url);
 
 type Phase = 'warm' | 'idle' | 'loaded';
@@ -65,16 +64,7 @@ interface Probe {
   webhookAt?: number;
 }
 
-/** Nearest-rank percentile; a lost probe counts as +∞ (so a percentile that lands on one is null). */
-function pct(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const v = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-  return Number.isFinite(v) ? round(v) : null;
-}
 const spread = (values: number[]) => ({ p50: pct(values, 50), p99: pct(values, 99) });
-const ratio = (a: number | null, b: number | null) =>
-  a === null || b === null || b === 0 ? null : round(a / b);
 
 /**
  * The poller, plain JavaScript in a worker thread. Each poll reads one snapshot, stamped with the
@@ -166,28 +156,6 @@ if (workerData.sqlitePath) {
   })().catch((err) => { throw err; });
 }
 `;
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. */
-function cpuSeconds(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds the whole machine spent busy (all processes, from /proc/stat); null elsewhere. */
-function machineBusySeconds(): number | null {
-  try {
-    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-    const t = ticks.map(Number);
-    return (t.reduce((a, b) => a + b, 0) - t[3]! - t[4]!) / 100; // all but idle and iowait
-  } catch {
-    return null;
-  }
-}
 
 async function measure(store: 'sqlite' | 'postgres') {
   const probes: Probe[] = [];
@@ -300,45 +268,7 @@ async function measure(store: 'sqlite' | 'postgres') {
       `  webhook channel → 127.0.0.1:${receiverPort}, per-channel rate limit: ${channelRateLimitPerMinute === null ? 'none in this API' : channelRateLimitPerMinute === 0 ? 'off (0)' : `${channelRateLimitPerMinute}/min`}`,
     );
 
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-    const target = new URL(v.url);
-    const ingest = (readings: { sensor: string; ts: number; value: number }[], probe?: Probe) =>
-      new Promise<void>((resolve, reject) => {
-        const payload = JSON.stringify({ readings });
-        const req = http.request(
-          {
-            agent,
-            host: target.hostname,
-            port: target.port,
-            path: '/api/v1/ingest',
-            method: 'POST',
-            headers: {
-              authorization: `Bearer ${key}`,
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(payload),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const at = mono();
-              if (probe) {
-                probe.ackAt = at;
-                probe.status = res.statusCode;
-              }
-              if (res.statusCode === 200) resolve();
-              else
-                reject(
-                  new Error(`ingest: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`),
-                );
-            });
-          },
-        );
-        req.on('error', reject);
-        if (probe) probe.sentAt = mono();
-        req.end(payload);
-      });
+    const ingest = ingestClient(v.url, key);
     const status = () => api(v, 'GET', '/api/v1/admin/detection', token);
 
     // Probe sensors are live sensors: one ordinary reading each, scored, before any probe.

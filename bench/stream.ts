@@ -16,14 +16,24 @@
  * ingest (bench/alarms-load.ts, its own process, paced) — the headline figures.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { api, log, startVigil, type Vigil } from './harness.js';
 import { provisionSensors } from './ingest-load.js';
+import {
+  cpuSeconds,
+  ingestClient,
+  machineBusySeconds,
+  mono,
+  pctSorted,
+  ratio,
+  round,
+  rssOf,
+  sortedOf,
+} from './probe-kit.js';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const ALARM_CLIENTS = num('BENCH_STREAM_ALARM_CLIENTS', 5000);
@@ -50,55 +60,10 @@ const PENDING = Math.min(20, num('BENCH_STREAM_PENDING', 16));
 const WARM_PROBES = 5;
 const TARGET_P99_MS = 100;
 
-const mono = () => Number(process.hrtime.bigint()) / 1e6;
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-
-/** Nearest-rank percentile of a sorted array; a lost delivery is +∞ (a percentile that lands on one is null). */
-function pctSorted(sorted: ArrayLike<number>, p: number): number | null {
-  if (sorted.length === 0) return null;
-  const v = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-  return Number.isFinite(v) ? round(v) : null;
-}
-const sortedOf = (values: number[]) => Float64Array.from(values).sort();
 const spread = (values: number[]) => {
   const s = sortedOf(values);
   return { p50: pctSorted(s, 50), p99: pctSorted(s, 99), max: pctSorted(s, 100) };
 };
-const ratio = (a: number | null, b: number | null) =>
-  a === null || b === null || b === 0 ? null : round(a / b);
-
-/** Resident memory of a process (bytes, from /proc: Linux); null elsewhere. */
-function rssOf(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. */
-function cpuSeconds(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds the whole machine spent busy (all but idle and iowait, from /proc/stat). */
-function machineBusySeconds(): number | null {
-  try {
-    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-    const t = ticks.map(Number);
-    return (t.reduce((a, b) => a + b, 0) - t[3]! - t[4]!) / 100;
-  } catch {
-    return null;
-  }
-}
 
 /** A few counters from the server's /metrics (Prometheus text), summed over labels. */
 async function metrics(v: Vigil): Promise<Record<string, number>> {
@@ -300,44 +265,7 @@ try {
     permissions: ['alarms:read', 'telemetry:read'],
   });
 
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  const target = new URL(v.url);
-  const ingest = (readings: { sensor: string; ts: number; value: number }[], probe?: Probe) =>
-    new Promise<void>((resolve, reject) => {
-      const payload = JSON.stringify({ readings });
-      const req = http.request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          path: '/api/v1/ingest',
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${key}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(payload),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            if (probe) {
-              probe.ackAt = mono();
-              probe.status = res.statusCode;
-            }
-            if (res.statusCode === 200) resolve();
-            else
-              reject(
-                new Error(`ingest: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`),
-              );
-          });
-        },
-      );
-      req.on('error', reject);
-      if (probe) probe.sentAt = mono();
-      req.end(payload);
-    });
+  const ingest = ingestClient(v.url, key);
   const detection = () => api(v, 'GET', '/api/v1/admin/detection', token);
 
   // Probe sensors are live sensors: one ordinary reading each, scored, before any probe.
@@ -346,7 +274,8 @@ try {
 
   // One platform administrator's connection on `system`: the server's own view (connections, heap).
   let status: { streamConnections?: number; heapUsedBytes?: number; rssBytes?: number } = {};
-  observer = new WebSocket(`ws://127.0.0.1:${target.port}/api/v1/stream`);
+  const port = new URL(v.url).port;
+  observer = new WebSocket(`ws://127.0.0.1:${port}/api/v1/stream`);
   await new Promise<void>((resolve, reject) => {
     observer!.on('error', reject);
     observer!.on('open', () => observer!.send(JSON.stringify({ type: 'auth', token })));
@@ -364,7 +293,7 @@ try {
     return status;
   };
 
-  const wsUrl = `ws://127.0.0.1:${target.port}/api/v1/stream`;
+  const wsUrl = `ws://127.0.0.1:${port}/api/v1/stream`;
   const probeSensorIds = probes.map((p) => p.sensorId);
   const startFleet = async (name: string, alarmClients: number, readingsClients: number, n: number) => {
     const started = mono();

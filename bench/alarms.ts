@@ -17,7 +17,7 @@
  * Phase 1 (baseline): probes with no other load. Phase 2: the same with the background load from
  * bench/alarms-load.ts in its own process (paced; the rate reached is reported).
  */
-import { spawn } from 'node:child_process';
+import type { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -28,7 +28,16 @@ import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { api, log, startVigil, type Vigil } from './harness.js';
 import { provisionSensors } from './ingest-load.js';
-import { cpuSeconds, ingestClient, machineBusySeconds, mono, pct, ratio, round } from './probe-kit.js';
+import {
+  cpuSeconds,
+  ingestClient,
+  machineBusySeconds,
+  mono,
+  pct,
+  ratio,
+  round,
+  startBackgroundLoad,
+} from './probe-kit.js';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RATE = num('BENCH_ALARMS_RATE', 50_000);
@@ -392,10 +401,6 @@ async function measure(store: 'sqlite' | 'postgres') {
     log(
       `  loaded: background ${RATE.toLocaleString('en')} readings/s over ${SENSORS.toLocaleString('en')} sensors (${BATCH} per request, ≤ ${CONNECTIONS} in flight), ${WARMUP_S} s warm-up, then ${PROBES} probes`,
     );
-    let latest = { at: 0, accepted: 0, requests: 0, failed: 0 };
-    let final:
-      | (typeof latest & { readingsPerSec: number; p50AckMs: number; p99AckMs: number; firstError?: string })
-      | undefined;
     const loadOptions = {
       url: `${v.url}/api/v1/ingest`,
       authorization: `Bearer ${key}`,
@@ -405,28 +410,13 @@ async function measure(store: 'sqlite' | 'postgres') {
       connections: CONNECTIONS,
       seconds: WARMUP_S + (PROBES * INTERVAL_MS * 1.5) / 1000 + TIMEOUT_MS / 1000 + 30,
     };
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'bench/alarms-load.ts', JSON.stringify(loadOptions)],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
+    const load = startBackgroundLoad(loadOptions);
+    const child = load.child;
     loadChild = child;
-    let buffered = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      buffered += c.toString();
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const m = JSON.parse(buffered.slice(0, nl));
-        buffered = buffered.slice(nl + 1);
-        if (m.done) final = m;
-        else latest = m;
-      }
-    });
-    const exited = new Promise((r) => child.once('exit', r));
+    const exited = load.exited;
     await sleep(WARMUP_S * 1000);
     const start = {
-      ...latest,
+      ...load.latest,
       vigil: cpuSeconds(v.child.pid),
       load: cpuSeconds(child.pid),
       machine: machineBusySeconds(),
@@ -450,7 +440,7 @@ async function measure(store: 'sqlite' | 'postgres') {
     await runProbes('loaded');
     clearInterval(watch);
     const end = {
-      ...latest,
+      ...load.latest,
       vigil: cpuSeconds(v.child.pid),
       load: cpuSeconds(child.pid),
       machine: machineBusySeconds(),
@@ -464,7 +454,7 @@ async function measure(store: 'sqlite' | 'postgres') {
     const loaded = summary('loaded');
     show('loaded', loaded);
     log(
-      `  background while probing: ${backgroundReadingsPerSec.toLocaleString('en')} readings/s of ${RATE.toLocaleString('en')} targeted (whole run ${final?.readingsPerSec.toLocaleString('en')}/s, ack p50 ${final?.p50AckMs} / p99 ${final?.p99AckMs} ms, ${end.failed} failed requests${final?.firstError ? `, first: ${final.firstError}` : ''}); detection queue ≤ ${maxQueued.toLocaleString('en')} readings`,
+      `  background while probing: ${backgroundReadingsPerSec.toLocaleString('en')} readings/s of ${RATE.toLocaleString('en')} targeted (whole run ${load.final?.readingsPerSec.toLocaleString('en')}/s, ack p50 ${load.final?.p50AckMs} / p99 ${load.final?.p99AckMs} ms, ${end.failed} failed requests${load.final?.firstError ? `, first: ${load.final.firstError}` : ''}); detection queue ≤ ${maxQueued.toLocaleString('en')} readings`,
     );
     const detection = await status();
     Atomics.store(stopFlags, 0, 1);
@@ -490,7 +480,7 @@ async function measure(store: 'sqlite' | 'postgres') {
       loaded,
       idle,
       backgroundReadingsPerSec,
-      backgroundP99AckMs: final?.p99AckMs ?? null,
+      backgroundP99AckMs: load.final?.p99AckMs ?? null,
       detectionCommitToScoredMs: detection.lagMs as { p50: number; p99: number; samples: number },
       maxDetectionQueue: maxQueued,
       cpuCores: cpu,

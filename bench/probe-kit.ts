@@ -1,4 +1,5 @@
 /** What the probe benchmarks (bench:alarms, bench:stream) share: clocks, percentiles, /proc readings, the probe's ingest call. */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 
@@ -100,4 +101,49 @@ export function ingestClient(baseUrl: string, key: string) {
       if (probe) probe.sentAt = mono();
       req.end(payload);
     });
+}
+
+/** bench/alarms-load.ts's counters, one JSON line every 250 ms. */
+export interface LoadCounters {
+  at: number;
+  accepted: number;
+  requests: number;
+  failed: number;
+}
+
+/** Its last line: totals and acknowledgement latencies. */
+export interface LoadTotals extends LoadCounters {
+  readingsPerSec: number;
+  p50AckMs: number;
+  p99AckMs: number;
+  firstError?: string;
+}
+
+/**
+ * Starts bench/alarms-load.ts (paced background ingest) in its own process, so it never shares the
+ * bench's event loop; `latest` follows its counters, `final` is its last line once it has ended.
+ */
+export function startBackgroundLoad(options: object) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/alarms-load.ts', JSON.stringify(options)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const load = {
+    child,
+    latest: { at: 0, accepted: 0, requests: 0, failed: 0 } as LoadCounters,
+    final: undefined as LoadTotals | undefined,
+    exited: new Promise((resolve) => child.once('exit', resolve)),
+  };
+  let buffered = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    buffered += c.toString();
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const m = JSON.parse(buffered.slice(0, nl)) as LoadTotals & { done?: boolean };
+      buffered = buffered.slice(nl + 1);
+      if (m.done) load.final = m;
+      else load.latest = m;
+    }
+  });
+  return load;
 }

@@ -15,7 +15,7 @@
  * server's RSS is compared before/after; (2) the fleet, no ingest; (3) the fleet with background
  * ingest (bench/alarms-load.ts, its own process, paced) — the headline figures.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,7 @@ import {
   round,
   rssOf,
   sortedOf,
+  startBackgroundLoad,
 } from './probe-kit.js';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -446,8 +447,6 @@ try {
   log(
     `  loaded: background ${RATE.toLocaleString('en')} readings/s over ${SENSORS.toLocaleString('en')} sensors (${BATCH} per request), ${WARMUP_S} s warm-up, then ${PROBES} probes`,
   );
-  let latest = { at: 0, accepted: 0, requests: 0, failed: 0 };
-  let final: { readingsPerSec: number; p50AckMs: number; p99AckMs: number; firstError?: string } | undefined;
   const loadOptions = {
     url: `${v.url}/api/v1/ingest`,
     authorization: `Bearer ${key}`,
@@ -457,25 +456,10 @@ try {
     connections: LOAD_CONNECTIONS,
     seconds: WARMUP_S + (PROBES * (GAP_MS * 1.5 + PROBE_WAIT_MS)) / 1000 + 30,
   };
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'bench/alarms-load.ts', JSON.stringify(loadOptions)],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
+  const load = startBackgroundLoad(loadOptions);
+  const child = load.child;
   loadChild = child;
-  let buffered = '';
-  child.stdout!.on('data', (c: Buffer) => {
-    buffered += c.toString();
-    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-      const m = JSON.parse(buffered.slice(0, nl));
-      buffered = buffered.slice(nl + 1);
-      if (m.done) final = m;
-      else latest = m;
-    }
-  });
-  const exited = new Promise((r) => child.once('exit', r));
+  const exited = load.exited;
   await sleep(WARMUP_S * 1000);
   const cpuOf = () => ({
     vigil: cpuSeconds(v.child.pid),
@@ -484,7 +468,7 @@ try {
     machine: machineBusySeconds(),
   });
   const startCpu = cpuOf();
-  const startLoad = latest;
+  const startLoad = load.latest;
   const startSnaps = await Promise.all(fleet.list.map((f) => f.snapshot()));
   const startMetrics = await metrics(v);
   let maxQueued = 0;
@@ -499,7 +483,7 @@ try {
   await runProbes('loaded', fleet.list);
   clearInterval(watch);
   const endCpu = cpuOf();
-  const endLoad = latest;
+  const endLoad = load.latest;
   const endSnaps = await Promise.all(fleet.list.map((f) => f.snapshot()));
   const endMetrics = await metrics(v);
   child.stdin!.end();
@@ -555,7 +539,7 @@ try {
     machine: cores(startCpu.machine, endCpu.machine),
   };
   log(
-    `  background while probing: ${backgroundReadingsPerSec.toLocaleString('en')} readings/s of ${RATE.toLocaleString('en')} (ack p50 ${final?.p50AckMs} / p99 ${final?.p99AckMs} ms${final?.firstError ? `, first error: ${final.firstError}` : ''}); detection queue ≤ ${maxQueued}; CPU cores of ${os.cpus().length}: ${JSON.stringify(cpuCores)}`,
+    `  background while probing: ${backgroundReadingsPerSec.toLocaleString('en')} readings/s of ${RATE.toLocaleString('en')} (ack p50 ${load.final?.p50AckMs} / p99 ${load.final?.p99AckMs} ms${load.final?.firstError ? `, first error: ${load.final.firstError}` : ''}); detection queue ≤ ${maxQueued}; CPU cores of ${os.cpus().length}: ${JSON.stringify(cpuCores)}`,
   );
   const closes: Record<string, number> = {};
   for (const r of reports) for (const [c, n] of Object.entries(r.closes)) closes[c] = (closes[c] ?? 0) + n;
@@ -591,7 +575,7 @@ try {
     lostDeliveries: loaded.lostDeliveries,
     backgroundReadingsPerSec,
     backgroundTargetPerSec: RATE,
-    backgroundP99AckMs: final?.p99AckMs ?? null,
+    backgroundP99AckMs: load.final?.p99AckMs ?? null,
     loaded,
     fleetNoIngest: idle,
     baseline,

@@ -273,6 +273,27 @@ describe('the live stream (WebSocket)', () => {
     again.close();
   });
 
+  it('streams incident changes live and replays them from an event id', async () => {
+    const c = await authed(url, f.admin.accessToken);
+    c.send({ type: 'subscribe', channel: 'incidents' });
+    await c.next((m) => m.type === 'subscribed');
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/incidents',
+      headers: f.admin.auth,
+      payload: { title: 'Burst main', alarmIds: [] },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const live = await c.next((m) => m.type === 'incident.opened', 'incident.opened');
+    expect(live.payload).toMatchObject({ incidentId: res.json().id, title: 'Burst main', status: 'open' });
+    c.close();
+    const again = await authed(url, f.admin.accessToken);
+    again.send({ type: 'subscribe', channel: 'incidents', since: String(BigInt(live.id!) - 1n) });
+    const replayed = await again.next((m) => m.type === 'incident.opened', 'replayed incident.opened');
+    expect(replayed).toMatchObject({ id: live.id, payload: { ...live.payload, replayed: true } });
+    again.close();
+  });
+
   it('drops a client that does not answer pings, and closes an idle one with 4000', async () => {
     const idle = await authed(url, f.admin.accessToken);
     await new Promise((r) => setTimeout(r, 1100));

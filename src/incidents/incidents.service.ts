@@ -42,6 +42,18 @@ export function toIncident(r: Selectable<IncidentsTable>): Incident {
   };
 }
 
+/** What live clients are told of an incident (with its change, or replayed). */
+export function incidentSummary(i: Incident): IncidentChange['incident'] {
+  return {
+    title: i.title,
+    status: i.status,
+    severity: i.severity,
+    ownerId: i.ownerId,
+    assetId: i.assetId,
+    siteId: i.siteId,
+  };
+}
+
 const max = (a: string, b: string) => ((RANK[a] ?? 0) >= (RANK[b] ?? 0) ? a : b);
 
 /** An incident's timeline entry, told to listeners (the realtime hub) once it has committed. */
@@ -85,13 +97,12 @@ async function event(
   if (!journal) return;
   const r = await db.selectFrom('incidents').selectAll().where('id', '=', incidentId).executeTakeFirst();
   if (!r) return;
-  const { title, status, severity, ownerId, assetId, siteId } = toIncident(r);
   journal.push({
     tenantId: r.tenant_id,
     incidentId,
     eventId: String(row.id),
     event: kind,
-    incident: { title, status, severity, ownerId, assetId, siteId },
+    incident: incidentSummary(toIncident(r)),
     details,
     at,
   });

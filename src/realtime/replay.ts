@@ -1,4 +1,5 @@
 import type { DbOrTrx } from '../db/database.js';
+import { incidentSummary, toIncident } from '../incidents/incidents.service.js';
 import type { ServerMessage } from './stream.messages.js';
 
 /** At most this many events are replayed; further behind, the client reloads (`resync`). */
@@ -64,18 +65,8 @@ export async function replayIncidents(
   const rows = await db
     .selectFrom('incident_events')
     .innerJoin('incidents', 'incidents.id', 'incident_events.incident_id')
-    .select([
-      'incident_events.id as eventId',
-      'incident_events.kind',
-      'incident_events.details',
-      'incidents.id as incidentId',
-      'incidents.title',
-      'incidents.status',
-      'incidents.severity',
-      'incidents.owner_id',
-      'incidents.asset_id',
-      'incidents.site_id',
-    ])
+    .selectAll('incidents')
+    .select(['incident_events.id as eventId', 'incident_events.kind', 'incident_events.details'])
     .where('incidents.tenant_id', '=', tenantId)
     .where('incident_events.id', '>', Number(since))
     .orderBy('incident_events.id')
@@ -88,13 +79,8 @@ export async function replayIncidents(
       channel: 'incidents',
       id: String(r.eventId),
       payload: {
-        incidentId: r.incidentId,
-        title: r.title,
-        status: r.status,
-        severity: r.severity,
-        ownerId: r.owner_id,
-        assetId: r.asset_id,
-        siteId: r.site_id,
+        incidentId: r.id,
+        ...incidentSummary(toIncident(r)),
         details: JSON.parse(r.details) as Record<string, unknown>,
         replayed: true,
       },

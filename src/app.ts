@@ -9,6 +9,7 @@ import { recordAudit } from './audit/audit.service.js';
 import { authPlugin } from './auth/auth.plugin.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { bootstrapRoutes } from './auth/bootstrap.routes.js';
+import { backtestRoutes } from './detection/backtest/backtests.routes.js';
 import { detectorConfigRoutes } from './detection/config/detector-config.routes.js';
 import { modelRoutes } from './detection/models/models.routes.js';
 import { anomalyRoutes } from './detection/pipeline/anomalies.routes.js';
@@ -214,6 +215,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(detectorConfigRoutes, { prefix: '/api/v1', services });
   await app.register(anomalyRoutes, { prefix: '/api/v1', services });
   await app.register(modelRoutes, { prefix: '/api/v1', services });
+  await app.register(backtestRoutes, { prefix: '/api/v1', services });
   await app.register(alarmRoutes, { prefix: '/api/v1', services });
   await app.register(alarmRuleRoutes, { prefix: '/api/v1', services });
   await app.register(maintenanceWindowRoutes, { prefix: '/api/v1', services });

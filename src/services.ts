@@ -7,6 +7,7 @@ import { LoginLimiter } from './auth/login-limiter.js';
 import { AccessTokens } from './auth/tokens.js';
 import type { Config } from './config/config.js';
 import { type DatabaseHandle, openDatabase } from './db/database.js';
+import { BacktestRunner } from './detection/backtest/backtest-runner.js';
 import { DetectionPipeline } from './detection/pipeline/detection-pipeline.js';
 import { RateLimits } from './http/rate-limit/rate-limits.js';
 import { type IncidentChange, IncidentService } from './incidents/incidents.service.js';
@@ -70,6 +71,8 @@ export interface Services {
   readonly relay: ReadingsRelay;
   /** Delivers the notification outbox (started by the server). */
   readonly notifications: NotificationDispatcher;
+  /** Backtests asked for over the API, queued and run in this process. */
+  readonly backtests: BacktestRunner;
   /** Prometheus metrics of this process (`/metrics`); other modules increment its counters. */
   readonly metrics: Metrics;
 }
@@ -187,6 +190,19 @@ export function createServices(config: Config, logger: Logger): Services {
       : {}),
   });
   alarms.onNotices(() => notifications.kick());
+  const backtests = new BacktestRunner({
+    db: database.db,
+    queries: telemetry.queries,
+    seriesIds: telemetry.seriesIds,
+    hub,
+    logger: logger.child({ component: 'backtests' }),
+    instanceId: config.instanceId,
+    limits: {
+      concurrency: config.detection.backtestConcurrency,
+      perTenant: config.detection.backtestsPerTenant,
+      maxRows: config.detection.backtestMaxRows,
+    },
+  });
   const services: Services = {
     metrics,
     config,
@@ -197,6 +213,7 @@ export function createServices(config: Config, logger: Logger): Services {
     hub,
     relay,
     notifications,
+    backtests,
     database,
     redis,
     identity,
@@ -234,6 +251,7 @@ export async function closeServices(services: Services): Promise<void> {
   // Then the alarms of what was just scored.
   services.alarms.stop();
   await services.alarms.settle();
+  await services.backtests.stop();
   await services.notifications.stop();
   services.relay.stop();
   await services.hub.close();

@@ -95,6 +95,9 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
     '/api/v1/sensors/:id/detectors/effective': () => sensorB(),
     '/api/v1/models/:id': () => modelB(),
     '/api/v1/models/:id/activate': () => modelB(),
+    '/api/v1/backtests/:id': () => backtestB(),
+    '/api/v1/backtests/:id/log': () => backtestB(),
+    '/api/v1/backtests/:id/cancel': () => backtestB(),
     '/api/v1/alarms/:id': () => alarmB(),
     '/api/v1/alarms/:id/acknowledge': () => alarmB(),
     '/api/v1/alarms/:id/resolve': () => alarmB(),
@@ -125,6 +128,22 @@ describe.each(DIALECTS)('authorization across the route table on %s', (dialect) 
         endsAt: '2026-01-01T02:00:00Z',
       });
     },
+  };
+  /** One backtest of tenant B (202, not 201: it runs in the background), shared by its routes. */
+  let backtest: Promise<string> | undefined;
+  const backtestB = () => {
+    backtest ??= (async () => {
+      const sensorId = await sensorB();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/backtests',
+        headers: ownerB.auth,
+        payload: { sensorId },
+      });
+      if (res.statusCode !== 202) throw new Error(`backtest: ${res.statusCode} ${res.body}`);
+      return res.json().id as string;
+    })();
+    return backtest;
   };
   /** An incident of tenant B, opened by hand. */
   const incidentB = async () => createB('/api/v1/incidents', { title: 'B incident', alarmIds: [] });

@@ -161,6 +161,12 @@ export interface Config {
     readonly maxQueue: number;
     readonly autoRetraining: boolean;
     readonly retrainingSchedule: string;
+    /** Backtests run at once in this process (more wait in the queue). */
+    readonly backtestConcurrency: number;
+    /** Backtests a tenant may have queued or running at once. */
+    readonly backtestsPerTenant: number;
+    /** Most readings one backtest scores (the newest are kept). */
+    readonly backtestMaxRows: number;
   };
 }
 
@@ -491,6 +497,9 @@ function readDetection(r: EnvReader): Config['detection'] {
     maxQueue: r.int('DETECTION_MAX_QUEUE', { min: 1000, max: 100_000_000 }, 1_000_000),
     autoRetraining: r.bool('ENABLE_AUTO_RETRAINING', true),
     retrainingSchedule: schedule,
+    backtestConcurrency: r.int('BACKTEST_CONCURRENCY', { min: 1, max: 64 }, 1),
+    backtestsPerTenant: r.int('BACKTEST_MAX_PER_TENANT', { min: 1, max: 1000 }, 3),
+    backtestMaxRows: r.int('BACKTEST_MAX_ROWS', { min: 1000, max: 50_000_000 }, 2_000_000),
   };
 }
 

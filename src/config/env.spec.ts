@@ -533,6 +533,21 @@ export const ENV_VARS = {
     default: '0 0 2 * * *',
     doc: 'Cron expression (UTC, with seconds) of the `detection.retrain` job. Default: daily at 02:00.',
   },
+  BACKTEST_CONCURRENCY: {
+    group: 'Detection',
+    default: '1',
+    doc: 'Backtests (`POST /api/v1/backtests`) run at once in each process; more wait in its queue. Each scores in slices and yields between them, so ingest and the API keep their share of the event loop.',
+  },
+  BACKTEST_MAX_PER_TENANT: {
+    group: 'Detection',
+    default: '3',
+    doc: 'Backtests one tenant may have queued or running at once (across instances); one more is refused with 429 `BACKTEST_LIMIT`.',
+  },
+  BACKTEST_MAX_ROWS: {
+    group: 'Detection',
+    default: '2000000',
+    doc: 'Most readings one backtest scores; a longer window keeps its newest readings and says so in the run log.',
+  },
   SELF_MONITOR_INTERVAL_S: {
     group: 'Self-monitoring',
     default: '30',

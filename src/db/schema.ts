@@ -43,6 +43,8 @@ export interface Database {
   incident_alarms: IncidentAlarmsTable;
   incident_events: IncidentEventsTable;
   work_orders: WorkOrdersTable;
+  backtest_runs: BacktestRunsTable;
+  backtest_log: BacktestLogTable;
 }
 
 export interface SecurityEventsTable {
@@ -644,4 +646,39 @@ export interface WorkOrdersTable {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+}
+
+export interface BacktestRunsTable {
+  id: string;
+  tenant_id: string;
+  sensor_id: string;
+  /** `queued`, `running`, `succeeded`, `failed` or `cancelled`. */
+  status: string;
+  /** The request: window, candidate document (or null: the sensor's own), threshold, comparison (JSON). */
+  params: string;
+  /** Summary of the verdicts (JSON), once succeeded. */
+  summary: string | null;
+  /** Anomaly episodes found (JSON array, capped), once succeeded. */
+  episodes: string | null;
+  error: string | null;
+  rows_done: number;
+  rows_total: number;
+  /** Asked to stop; the instance running it stops at its next slice. */
+  cancel_requested: number;
+  /** The instance running it, and when it last reported (a run nobody reports on was interrupted). */
+  instance_id: string | null;
+  heartbeat_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface BacktestLogTable {
+  run_id: string;
+  seq: number;
+  at: number;
+  /** `info`, `warn` or `error`. */
+  level: string;
+  message: string;
 }

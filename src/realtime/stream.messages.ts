@@ -2,11 +2,11 @@ import { type Static, type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
 
 /** The channels a live-stream connection can subscribe to. */
-export const CHANNELS = ['alarms', 'incidents', 'readings', 'jobs', 'system'] as const;
+export const CHANNELS = ['alarms', 'incidents', 'readings', 'jobs', 'system', 'lab'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Channels whose messages are never dropped (and can be resumed from an event id). */
-export const RELIABLE: ReadonlySet<string> = new Set(['alarms', 'incidents', 'jobs', 'system']);
+export const RELIABLE: ReadonlySet<string> = new Set(['alarms', 'incidents', 'jobs', 'system', 'lab']);
 
 /** Close codes (docs/realtime.md). */
 export const CLOSE = {

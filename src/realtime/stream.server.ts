@@ -52,6 +52,7 @@ const NEEDS: Record<Channel, Permission | 'platform'> = {
   readings: 'telemetry:read',
   jobs: 'platform',
   system: 'platform',
+  lab: 'detection:read',
 };
 
 function refuse(socket: Duplex, status: number, code: string, detail: string): void {

@@ -13,6 +13,7 @@ import * as m20261124190000 from './20261124190000_incidents.js';
 import * as m20261125000000 from './20261125000000_alarm_rules.js';
 import * as m20261125010000 from './20261125010000_notification_routing.js';
 import * as m20261126000000 from './20261126000000_platform_tenant.js';
+import * as m20261127000000 from './20261127000000_backtests.js';
 
 /**
  * Every migration, by name; Kysely applies them in name order. Listed in code (not read from the
@@ -34,5 +35,6 @@ export const migrations: Record<string, Migration> = {
   '20261125000000_alarm_rules': m20261125000000,
   '20261125010000_notification_routing': m20261125010000,
   '20261126000000_platform_tenant': m20261126000000,
+  '20261127000000_backtests': m20261127000000,
   // vigil:migrations-end (keep this line: `vigil migrate create` inserts above it)
 };

@@ -1,5 +1,5 @@
 import type { DetectorConfigDoc } from '../config/detector-config.schema.js';
-import { assetRules, effectiveConfig } from '../config/effective-config.js';
+import { assetRules, type EffectiveConfig, effectiveConfig } from '../config/effective-config.js';
 import { FEATURE_COUNT, sensorFeatures } from '../detectors/features.js';
 import { AssetDetector } from '../engine/asset-detector.js';
 import { Evaluation } from '../engine/evaluation.js';
@@ -17,6 +17,11 @@ export interface BacktestInput {
 export interface BacktestOptions {
   /** Detector document for every column (as a sensor type's document). */
   readonly config?: DetectorConfigDoc;
+  /**
+   * The merged configuration to score with, when the caller has already layered documents (a
+   * sensor type's and a sensor's); wins over `config` for the sensor detectors.
+   */
+  readonly effective?: EffectiveConfig;
   /** Ensemble threshold override. */
   readonly threshold?: number;
   /** Rows that are history only: learned and trained on, never flagged. */
@@ -53,7 +58,11 @@ const DEFAULT_TRAIN_AT = 500;
  */
 export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Generator<BacktestRow> {
   const doc = opts.threshold === undefined ? opts.config : { ...opts.config, threshold: opts.threshold };
-  const config = effectiveConfig(doc);
+  const config = opts.effective
+    ? opts.threshold === undefined
+      ? opts.effective
+      : { ...opts.effective, threshold: opts.threshold }
+    : effectiveConfig(doc);
   const names = input.columns.map((c) => c.name);
   const sensors = input.columns.map(() => ({
     detector: new SensorDetector(config),

@@ -31,6 +31,7 @@ export const ERROR_CATALOGUE = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'This content type is not supported here' },
   UNPROCESSABLE: { status: 422, title: 'The request was understood but none of it could be processed' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  BACKTEST_LIMIT: { status: 429, title: 'Too many backtests queued or running for this tenant' },
   HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   INTERNAL: { status: 500, title: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is temporarily unavailable' },

@@ -170,6 +170,36 @@ describe.each(DIALECTS)('invitations and members on %s', (dialect) => {
     });
     expect(next.json().items[0].email > body.items[1].email).toBe(true);
   });
+
+  it('shows every member a directory of names and roles to assign work to, without emails', async () => {
+    const viewer = await seedUser(t.services, { tenant: 'acme', role: 'viewer' });
+    const session = await loginAs(t.app, viewer.email);
+    // The member list itself needs users:read, which a viewer lacks.
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/members', headers: session.auth })).statusCode,
+    ).toBe(403);
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/members/directory',
+      headers: session.auth,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const items = res.json().items as { id: string; displayName: string; role: string }[];
+    const all = (
+      await t.app.inject({ method: 'GET', url: '/api/v1/members?limit=500', headers: admin.auth })
+    ).json().items as { id: string; email: string; role: string; status: string }[];
+    expect(items.map((m) => m.id).sort()).toEqual(
+      all
+        .filter((m) => m.status === 'active')
+        .map((m) => m.id)
+        .sort(),
+    );
+    expect(items.find((m) => m.id === viewer.user.id)?.role).toBe('viewer');
+    expect(Object.keys(items[0]!).sort()).toEqual(['displayName', 'id', 'role']);
+    expect(res.body).not.toContain('@');
+    const names = items.map((m) => m.displayName);
+    expect(names).toEqual([...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
 });
 
 describe('platform administration', () => {

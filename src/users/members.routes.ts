@@ -17,7 +17,7 @@ import {
 } from './invitations.service.js';
 import { changeRole, removeMember } from './members.service.js';
 import { presentMember, presentUser } from './user.presenter.js';
-import { findMember, listMembers } from './users.repository.js';
+import { findMember, listDirectory, listMembers } from './users.repository.js';
 
 // No isPlatformAdmin here: tenant admins have no business learning who operates the installation.
 const MemberSchema = Type.Object({
@@ -39,6 +39,9 @@ const InvitationSchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   expiresAt: Type.String({ format: 'date-time' }),
 });
+
+/** Most members the directory lists (a control room's crew, not a user base). */
+const DIRECTORY_MAX = 2000;
 
 const UserIdParams = Type.Object({ userId: Uuid }, { additionalProperties: false });
 const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
@@ -70,6 +73,28 @@ export async function memberRoutes(base: FastifyInstance, opts: { services: Serv
       });
       return page(members.map(presentMember), limit, (m) => m.email);
     },
+  );
+
+  app.get(
+    '/members/directory',
+    {
+      config: { auth: 'principal', permission: 'tenant:read' },
+      schema: {
+        tags,
+        summary:
+          'Who is in the tenant, by name and role only (no emails): for choosing an assignee or an owner; open to every member',
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({ id: Type.String(), displayName: Type.String(), role: RoleSchema }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => ({
+      items: await listDirectory(services.database.db, request.principal!.tenantId, DIRECTORY_MAX),
+    }),
   );
 
   app.get(

@@ -143,6 +143,25 @@ export async function listMembershipsOfUser(
   return rows.map((r) => ({ ...r, role: r.role as Role }));
 }
 
+/** The tenant's active members by display name: id, name and role only. */
+export async function listDirectory(
+  db: DbOrTrx,
+  tenantId: string,
+  limit: number,
+): Promise<{ id: string; displayName: string; role: Role }[]> {
+  const rows = await db
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .select(['users.id', 'users.display_name', 'memberships.role'])
+    .where('memberships.tenant_id', '=', tenantId)
+    .where('users.status', '=', 'active')
+    .orderBy('users.display_name')
+    .orderBy('users.id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, displayName: r.display_name, role: r.role as Role }));
+}
+
 export async function listMembers(
   db: DbOrTrx,
   tenantId: string,

@@ -119,6 +119,7 @@ export function createServices(config: Config, logger: Logger): Services {
     sink,
     budget,
   );
+  if (redis) telemetry.ingest.rate.share(redis);
   const detection = config.detection.enabled
     ? new DetectionPipeline({
         db: database.db,
@@ -254,6 +255,7 @@ export async function closeServices(services: Services): Promise<void> {
   await services.backtests.stop();
   await services.notifications.stop();
   services.relay.stop();
+  services.telemetry.ingest.rate.stop();
   await services.hub.close();
   await services.telemetry.close();
   await Promise.allSettled([services.database.destroy(), services.redis?.quit()]);

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { ItemRejection, ParsedBatch } from './formats/batch.js';
 import { IngestCounts } from './ingest-counts.js';
+import { IngestRate } from './ingest-rate.js';
 import type { QueryCache } from './query/query-cache.js';
 import type { GroupCommitter, RequestTicket } from './storage/group-commit.js';
 import type { LogBlock } from './storage/log-codec.js';
@@ -69,6 +70,8 @@ export class IngestService {
 
   /** What ingest() answered since start (monitoring and self-monitoring). */
   readonly counts = new IngestCounts();
+  /** Readings accepted per tenant per second (the control room's rate; shared through Redis). */
+  readonly rate = new IngestRate();
 
   async ingest(
     source: IngestSource,
@@ -78,6 +81,7 @@ export class IngestService {
     try {
       const result = await this.ingestCounted(source, batch, opts);
       this.counts.stored(result);
+      this.rate.add(source.tenantId, result.accepted);
       return result;
     } catch (err) {
       this.counts.refused(batch, err);

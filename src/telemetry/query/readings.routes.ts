@@ -10,6 +10,7 @@ import { Time, window } from '../../http/time-query.js';
 import { findSensor } from '../../registry/sensors.repository.js';
 import type { Services } from '../../services.js';
 import { QUALITIES } from '../formats/batch.js';
+import { RATE_HISTORY_S } from '../ingest-rate.js';
 import { findSeries } from '../storage/series.repository.js';
 import { BUCKETS, type BucketName } from './aggregate.js';
 
@@ -261,6 +262,43 @@ export async function readingRoutes(base: FastifyInstance, opts: { services: Ser
       unknown: unique.filter((r) => !found.has(r)),
     };
   };
+
+  app.get(
+    '/readings/rate',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "The tenant's readings accepted per second (every transport), over the last whole seconds",
+        querystring: Type.Object(
+          { windowS: Type.Optional(Type.Integer({ minimum: 1, maximum: RATE_HISTORY_S - 1, default: 60 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            windowS: Type.Integer(),
+            readings: Type.Integer({ description: 'Readings accepted in the window' }),
+            perSecond: Type.Number(),
+            scope: Type.String({
+              description: '`all-instances` (counted through Redis) or `this-instance` (without Redis)',
+            }),
+            asOf: Type.String({ format: 'date-time' }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const windowS = request.query.windowS ?? 60;
+      const r = await opts.services.telemetry.ingest.rate.rate(request.principal!.tenantId, windowS);
+      return {
+        windowS,
+        readings: r.readings,
+        perSecond: Math.round(r.perSecond * 1000) / 1000,
+        scope: r.shared ? 'all-instances' : 'this-instance',
+        asOf: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(),
+      };
+    },
+  );
 
   app.get(
     '/readings/latest',

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, createTestAppOn, type TestApp } from './helpers/app.js';
+import { createTestDatabase } from './helpers/databases.js';
+import { REDIS_URL, testKey } from './helpers/env.js';
+import { seedTelemetry, type TelemetryFixture } from './helpers/telemetry.js';
+
+let next = Date.now() - 3_600_000;
+const ingest = async (t: TestApp, f: TelemetryFixture, n: number) => {
+  const ts = next;
+  next += n;
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/ingest',
+    headers: f.apiKey,
+    payload: { readings: Array.from({ length: n }, (_, i) => ({ sensor: 'a/flow', ts: ts + i, value: i })) },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+};
+const rate = async (t: TestApp, f: TelemetryFixture, query = '') =>
+  t.app.inject({ method: 'GET', url: `/api/v1/readings/rate${query}`, headers: f.admin.auth });
+
+describe('the tenant ingest rate', () => {
+  let t: TestApp;
+  let f: TelemetryFixture;
+  let other: TelemetryFixture;
+  beforeAll(async () => {
+    t = await createTestAppOn('sqlite');
+    f = await seedTelemetry(t);
+    other = await seedTelemetry(t, 'other');
+  });
+  afterAll(async () => t?.close());
+
+  it('counts the readings a tenant had accepted in the last whole seconds, its own only', async () => {
+    await ingest(t, f, 30);
+    await expect
+      .poll(async () => (await rate(t, f)).json().readings, { timeout: 5000, interval: 100 })
+      .toBe(30);
+    const body = (await rate(t, f)).json();
+    expect(body).toMatchObject({ windowS: 60, readings: 30, perSecond: 0.5, scope: 'this-instance' });
+    expect((await rate(t, other)).json().readings).toBe(0);
+    // Rejected readings are not counted.
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: f.apiKey,
+      payload: { readings: [{ sensor: 'no/such', ts: Date.now(), value: 1 }] },
+    });
+    expect(bad.statusCode).toBe(422);
+    const bounded = await rate(t, f, '?windowS=500');
+    expect(bounded.statusCode).toBe(400);
+    expect(bounded.json().errors[0].pointer).toBe('/querystring/windowS');
+  });
+});
+
+describe('the tenant ingest rate across instances (Redis)', () => {
+  let one: TestApp;
+  let two: TestApp;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const db = await createTestDatabase('postgres');
+    drop = db.drop;
+    const shared = { DATABASE_URL: db.url, REDIS_URL, SECRET_KEY: testKey(), ENCRYPTION_KEY: testKey() };
+    one = await createTestApp(shared);
+    two = await createTestApp(shared);
+  });
+  afterAll(async () => {
+    await one?.close();
+    await two?.close();
+    await drop?.();
+  });
+
+  it('adds what every instance accepted', async () => {
+    const f = await seedTelemetry(one);
+    await ingest(one, f, 20);
+    await ingest(two, f, 5);
+    await expect
+      .poll(async () => (await rate(two, f)).json().readings, { timeout: 10_000, interval: 200 })
+      .toBe(25);
+    expect((await rate(one, f)).json()).toMatchObject({ readings: 25, scope: 'all-instances' });
+  });
+});

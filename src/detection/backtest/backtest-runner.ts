@@ -427,8 +427,8 @@ export class BacktestRunner {
   }
 }
 
+/** One log line per episode; its explanation is kept with the run's episodes, not repeated here. */
 function describe(e: Episode): string {
   const span = e.from === e.to ? iso(e.from) : `${iso(e.from)} to ${iso(e.to)}`;
-  const why = e.explanation.length > 300 ? `${e.explanation.slice(0, 300)}…` : e.explanation;
-  return `Anomaly ${span}: peak ${e.peakScore.toFixed(2)} at value ${e.peakValue} (${e.detectors.join(', ') || 'ensemble'})${why ? ` — ${why}` : ''}`;
+  return `Anomaly ${span}: peak ${e.peakScore.toFixed(2)} at value ${e.peakValue} (${e.detectors.join(', ') || 'ensemble'})`;
 }

@@ -1,21 +1,22 @@
 import { useState } from 'react';
-import type { MaintenanceWindow, Page, Severity } from '../api/types';
+import type { MaintenanceWindow, Page } from '../api/types';
 import { useCan, useQuery, useServices } from '../app/context';
 import { useRegistry } from '../data/registry';
 import { Dialog } from '../ui/Dialog';
 import { formatFull } from '../ui/format';
 import { EmptyState, ErrorState, Loading } from '../ui/States';
-import { Field, FormError, SecretOnce, useSubmission } from './forms';
-
-interface Channel {
-  readonly id: string;
-  readonly name: string;
-  readonly type: string;
-  readonly url: string;
-  readonly minSeverity: Severity;
-  readonly enabled: boolean;
-  readonly rateLimitPerMinute: number;
-}
+import {
+  CHANNEL_FIELDS,
+  type Channel,
+  ChannelFields,
+  type ChannelFormState,
+  channelForm,
+  createBody,
+  emptyChannelForm,
+  patchBody,
+  routingSummary,
+} from './ChannelForm';
+import { FormError, SecretOnce, SelectField, TextField, useSubmission } from './forms';
 
 interface Delivery {
   readonly id: number;
@@ -94,32 +95,49 @@ function Deliveries({ channel, onClose }: { channel: Channel; onClose: () => voi
   );
 }
 
-const CHANNEL_TYPES = ['webhook', 'slack', 'teams', 'email'] as const;
-const SEVERITIES: readonly Severity[] = ['info', 'warning', 'minor', 'major', 'critical'];
-
-/** Notification channels: list, create (the signing secret shown once), enable/disable, delete. */
+/**
+ * Notification channels: list, create and change (routing, quiet hours, rate limit as form
+ * fields; the signing secret shown once), enable/disable, delete.
+ */
 function Channels() {
   const { api } = useServices();
   const manage = useCan()('alarms:manage');
+  const { registry } = useRegistry();
   const list = useQuery('channels', (signal) =>
     api.get<{ items: Channel[] }>('/api/v1/notification-channels', { signal }),
   );
-  const [open, setOpen] = useState(false);
-  const [form, setForm] = useState({ name: '', type: 'webhook', url: '', minSeverity: 'warning' });
+  /** The channel being edited, `'new'` while creating one, null with the form closed. */
+  const [editing, setEditing] = useState<Channel | 'new' | null>(null);
+  const [form, setForm] = useState<ChannelFormState>(() => emptyChannelForm());
   const [secret, setSecret] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<Channel | null>(null);
   const [log, setLog] = useState<Channel | null>(null);
-  const create = useSubmission(['name', 'type', 'url', 'minSeverity']);
+  const save = useSubmission(CHANNEL_FIELDS);
   const act = useSubmission();
 
+  const openForm = (c: Channel | 'new') => {
+    save.reset();
+    setForm(c === 'new' ? emptyChannelForm() : channelForm(c));
+    setEditing(c);
+  };
   const submit = async () => {
-    const res = await create.run(() =>
-      api.post<{ secret: string | null }>('/api/v1/notification-channels', { ...form, url: form.url.trim() }),
-    );
-    if (!res.ok) return;
-    setOpen(false);
-    setForm({ name: '', type: 'webhook', url: '', minSeverity: 'warning' });
-    if (res.value.secret) setSecret(res.value.secret);
+    if (editing === null) return;
+    if (editing === 'new') {
+      const res = await save.run(() =>
+        api.post<{ secret: string | null }>('/api/v1/notification-channels', createBody(form)),
+      );
+      if (!res.ok) return;
+      if (res.value.secret) setSecret(res.value.secret);
+    } else {
+      const body = patchBody(form, editing);
+      if (Object.keys(body).length > 0) {
+        const id = editing.id;
+        const res = await save.run(() => api.patch(`/api/v1/notification-channels/${id}`, body));
+        if (!res.ok) return;
+      }
+    }
+    setEditing(null);
+    setForm(emptyChannelForm());
     list.reload();
   };
   const toggle = async (c: Channel) => {
@@ -139,14 +157,7 @@ function Channels() {
       <div className="page-head">
         <h2 id="channels-title">Notification channels</h2>
         {manage ? (
-          <button
-            type="button"
-            className="btn btn-primary"
-            onClick={() => {
-              create.reset();
-              setOpen(true);
-            }}
-          >
+          <button type="button" className="btn btn-primary" onClick={() => openForm('new')}>
             New channel
           </button>
         ) : null}
@@ -167,6 +178,9 @@ function Channels() {
                 <th scope="col">Channel</th>
                 <th scope="col">Type</th>
                 <th scope="col">From severity</th>
+                <th scope="col" className="hide-narrow">
+                  Routing and limits
+                </th>
                 <th scope="col">State</th>
                 <th scope="col">
                   <span className="sr-only">Actions</span>
@@ -182,6 +196,9 @@ function Channels() {
                   </th>
                   <td>{c.type}</td>
                   <td>{c.minSeverity}</td>
+                  <td className="hide-narrow small" data-testid="channel-routing">
+                    {routingSummary(c, registry)}
+                  </td>
                   <td>{c.enabled ? 'Enabled' : 'Disabled'}</td>
                   <td className="actions">
                     <button type="button" className="btn btn-small" onClick={() => setLog(c)}>
@@ -189,6 +206,9 @@ function Channels() {
                     </button>{' '}
                     {manage ? (
                       <>
+                        <button type="button" className="btn btn-small" onClick={() => openForm(c)}>
+                          Settings… <span className="sr-only">of {c.name}</span>
+                        </button>{' '}
                         <button
                           type="button"
                           className="btn btn-small"
@@ -218,64 +238,25 @@ function Channels() {
       )}
       {log ? <Deliveries key={log.id} channel={log} onClose={() => setLog(null)} /> : null}
       <Dialog
-        title="New notification channel"
-        open={open}
-        onClose={() => setOpen(false)}
+        title={
+          editing === 'new' || editing === null ? 'New notification channel' : `Settings of ${editing.name}`
+        }
+        open={editing !== null}
+        onClose={() => setEditing(null)}
         onSubmit={submit}
-        submitLabel="Create channel"
-        busy={create.busy}
-        error={create.message}
+        submitLabel={editing === 'new' ? 'Create channel' : 'Save channel'}
+        busy={save.busy}
+        error={save.message}
       >
-        <Field label="Name" error={create.field('name')}>
-          {(a) => (
-            <input
-              {...a}
-              required
-              value={form.name}
-              onChange={(e) => setForm({ ...form, name: e.target.value })}
-            />
-          )}
-        </Field>
-        <Field label="Type" error={create.field('type')}>
-          {(a) => (
-            <select {...a} value={form.type} onChange={(e) => setForm({ ...form, type: e.target.value })}>
-              {CHANNEL_TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field
-          label={form.type === 'email' ? 'Address (mailto:…)' : 'URL'}
-          error={create.field('url')}
-          hint="Routing, quiet hours and rate limits: through the API (docs/alarms.md)"
-        >
-          {(a) => (
-            <input
-              {...a}
-              required
-              value={form.url}
-              onChange={(e) => setForm({ ...form, url: e.target.value })}
-            />
-          )}
-        </Field>
-        <Field label="Notify from severity" error={create.field('minSeverity')}>
-          {(a) => (
-            <select
-              {...a}
-              value={form.minSeverity}
-              onChange={(e) => setForm({ ...form, minSeverity: e.target.value })}
-            >
-              {SEVERITIES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        {editing !== null ? (
+          <ChannelFields
+            form={form}
+            onChange={setForm}
+            sub={save}
+            registry={registry}
+            creating={editing === 'new'}
+          />
+        ) : null}
       </Dialog>
       <Dialog
         title={`Delete ${deleting?.name ?? ''}?`}
@@ -408,88 +389,71 @@ function MaintenanceWindows() {
         busy={create.busy}
         error={create.message}
       >
-        <Field label="Asset or site" error={create.field('assetId') ?? create.field('siteId')}>
-          {(a) => (
-            <select
-              {...a}
-              required
-              value={form.target}
-              onChange={(e) => setForm({ ...form, target: e.target.value })}
-            >
-              <option value="">Choose…</option>
-              <optgroup label="Assets">
-                {[...registry.assets.values()].map((x) => (
-                  <option key={x.id} value={`asset:${x.id}`}>
-                    {x.name}
-                  </option>
-                ))}
-              </optgroup>
-              <optgroup label="Sites">
-                {[...registry.sites.values()].map((x) => (
-                  <option key={x.id} value={`site:${x.id}`}>
-                    {x.name}
-                  </option>
-                ))}
-              </optgroup>
-            </select>
-          )}
-        </Field>
-        <Field label="Title" error={create.field('title')}>
-          {(a) => (
-            <input
-              {...a}
-              required
-              value={form.title}
-              onChange={(e) => setForm({ ...form, title: e.target.value })}
-            />
-          )}
-        </Field>
-        <Field label="Starts" error={create.field('startsAt')}>
-          {(a) => (
-            <input
-              {...a}
-              type="datetime-local"
-              required
-              value={form.startsAt}
-              onChange={(e) => setForm({ ...form, startsAt: e.target.value })}
-            />
-          )}
-        </Field>
-        <Field label="Ends" error={create.field('endsAt')}>
-          {(a) => (
-            <input
-              {...a}
-              type="datetime-local"
-              required
-              value={form.endsAt}
-              onChange={(e) => setForm({ ...form, endsAt: e.target.value })}
-            />
-          )}
-        </Field>
-        <Field label="Repeats" error={create.field('recurrence')}>
-          {(a) => (
-            <select
-              {...a}
-              value={form.recurrence}
-              onChange={(e) => setForm({ ...form, recurrence: e.target.value })}
-            >
-              <option value="none">Once</option>
-              <option value="daily">Daily</option>
-              <option value="weekly">Weekly</option>
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Asset or site"
+          required
+          value={form.target}
+          onChange={(v) => setForm({ ...form, target: v })}
+          options={[{ value: '', label: 'Choose…' }]}
+          error={create.field('assetId') ?? create.field('siteId')}
+        >
+          <optgroup label="Assets">
+            {[...registry.assets.values()].map((x) => (
+              <option key={x.id} value={`asset:${x.id}`}>
+                {x.name}
+              </option>
+            ))}
+          </optgroup>
+          <optgroup label="Sites">
+            {[...registry.sites.values()].map((x) => (
+              <option key={x.id} value={`site:${x.id}`}>
+                {x.name}
+              </option>
+            ))}
+          </optgroup>
+        </SelectField>
+        <TextField
+          label="Title"
+          required
+          value={form.title}
+          onChange={(v) => setForm({ ...form, title: v })}
+          error={create.field('title')}
+        />
+        <TextField
+          label="Starts"
+          type="datetime-local"
+          required
+          value={form.startsAt}
+          onChange={(v) => setForm({ ...form, startsAt: v })}
+          error={create.field('startsAt')}
+        />
+        <TextField
+          label="Ends"
+          type="datetime-local"
+          required
+          value={form.endsAt}
+          onChange={(v) => setForm({ ...form, endsAt: v })}
+          error={create.field('endsAt')}
+        />
+        <SelectField
+          label="Repeats"
+          value={form.recurrence}
+          onChange={(v) => setForm({ ...form, recurrence: v })}
+          options={[
+            { value: 'none', label: 'Once' },
+            { value: 'daily', label: 'Daily' },
+            { value: 'weekly', label: 'Weekly' },
+          ]}
+          error={create.field('recurrence')}
+        />
         {form.recurrence !== 'none' ? (
-          <Field label="Repeat until (optional)" error={create.field('until')}>
-            {(a) => (
-              <input
-                {...a}
-                type="datetime-local"
-                value={form.until}
-                onChange={(e) => setForm({ ...form, until: e.target.value })}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Repeat until (optional)"
+            type="datetime-local"
+            value={form.until}
+            onChange={(v) => setForm({ ...form, until: v })}
+            error={create.field('until')}
+          />
         ) : null}
       </Dialog>
     </section>

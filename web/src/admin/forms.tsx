@@ -1,4 +1,4 @@
-import { type ReactNode, useCallback, useId, useState } from 'react';
+import { type InputHTMLAttributes, type ReactNode, useCallback, useId, useState } from 'react';
 import { ApiError, describeError } from '../api/errors';
 
 /** A form's submission: busy while it runs, the server's problem (with field pointers) when it fails. */
@@ -7,7 +7,11 @@ export interface Submission {
   readonly error: unknown;
   /** The message for the whole form: the problem's detail, without the fields shown next to them. */
   readonly message: string | null;
-  /** The server's error for one body field (`/body/key` → `key`), if any. */
+  /**
+   * The server's error for one body field (`/body/key` → `key`), if any; a path names a nested
+   * one (`quietHours/timeZone` takes `/body/quietHours/timeZone`, `routing/assetIds` also
+   * `/body/routing/assetIds/3`).
+   */
   field(name: string): string | undefined;
   /** Runs `fn`; failures are kept for the form (and `ok` is false). */
   run<T>(fn: () => Promise<T>): Promise<Outcome<T>>;
@@ -19,6 +23,12 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false };
 /** `/body/permissions/0` → `permissions`: the field a pointer is about. */
 export function pointerField(pointer: string): string {
   return pointer.replace(/^\/(body|query)\//, '').split('/')[0] ?? '';
+}
+
+/** Whether a pointer is about the field at `path` (`routing/assetIds` for `/body/routing/assetIds/0`). */
+export function pointerIs(pointer: string, path: string): boolean {
+  const rest = pointer.replace(/^\/(body|query)\//, '');
+  return rest === path || rest.startsWith(`${path}/`);
 }
 
 export function useSubmission(knownFields: readonly string[] = []): Submission {
@@ -39,12 +49,12 @@ export function useSubmission(knownFields: readonly string[] = []): Submission {
   const fields = error instanceof ApiError ? error.fieldErrors : [];
   const field = (name: string) =>
     fields
-      .filter((e) => pointerField(e.pointer) === name)
+      .filter((e) => pointerIs(e.pointer, name))
       .map((e) => e.detail)
       .join('; ') || undefined;
   let message: string | null = null;
   if (error) {
-    const unplaced = fields.filter((e) => !knownFields.includes(pointerField(e.pointer)));
+    const unplaced = fields.filter((e) => !knownFields.some((k) => pointerIs(e.pointer, k)));
     message =
       error instanceof ApiError && fields.length > 0
         ? `${error.message}${unplaced.length > 0 ? ` (${unplaced.map((e) => `${e.pointer}: ${e.detail}`).join('; ')})` : ''}`
@@ -86,6 +96,142 @@ export function Field({ label, error, hint, children }: FieldProps) {
         </span>
       ) : null}
     </div>
+  );
+}
+
+type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange' | 'id'>;
+
+/** A labelled text input (or any `type`) with its hint and the server's error beside it. */
+export function TextField({
+  label,
+  value,
+  onChange,
+  error,
+  hint,
+  ...input
+}: InputProps & {
+  readonly label: string;
+  readonly value: string;
+  readonly onChange: (value: string) => void;
+  readonly error?: string | undefined;
+  readonly hint?: string;
+}) {
+  return (
+    <Field label={label} error={error} {...(hint ? { hint } : {})}>
+      {(a) => <input {...input} {...a} value={value} onChange={(e) => onChange(e.target.value)} />}
+    </Field>
+  );
+}
+
+export interface Choice {
+  readonly value: string;
+  readonly label: string;
+}
+
+/** A labelled select with its hint and the server's error beside it. */
+export function SelectField({
+  label,
+  value,
+  onChange,
+  options,
+  error,
+  hint,
+  required,
+  disabled,
+  children,
+}: {
+  readonly label: string;
+  readonly value: string;
+  readonly onChange: (value: string) => void;
+  readonly options: readonly Choice[];
+  readonly error?: string | undefined;
+  readonly hint?: string;
+  readonly required?: boolean;
+  readonly disabled?: boolean;
+  /** Extra options (optgroups) after `options`. */
+  readonly children?: ReactNode;
+}) {
+  return (
+    <Field label={label} error={error} {...(hint ? { hint } : {})}>
+      {(a) => (
+        <select
+          {...a}
+          required={required}
+          disabled={disabled}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        >
+          {options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+          {children}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/** A group of checkboxes (a fieldset with its legend), its hint and the server's error for it. */
+export function CheckboxGroup({
+  legend,
+  options,
+  value,
+  onChange,
+  error,
+  hint,
+  scroll = false,
+}: {
+  readonly legend: string;
+  readonly options: readonly (Choice & { readonly icon?: ReactNode })[];
+  readonly value: readonly string[];
+  readonly onChange: (value: string[]) => void;
+  readonly error?: string | undefined;
+  readonly hint?: string;
+  /** A long list: shown in a box that scrolls. */
+  readonly scroll?: boolean;
+}) {
+  const id = useId();
+  const described = [hint ? `${id}-hint` : null, error ? `${id}-err` : null].filter(Boolean).join(' ');
+  return (
+    <fieldset
+      className={`check-group${scroll ? ' check-group-scroll' : ''}`}
+      aria-describedby={described || undefined}
+      aria-invalid={error ? true : undefined}
+    >
+      <legend>{legend}</legend>
+      {hint ? (
+        <span id={`${id}-hint`} className="muted small check-group-note">
+          {hint}
+        </span>
+      ) : null}
+      {options.map((o) => (
+        <label key={o.value} className="check">
+          <input
+            type="checkbox"
+            checked={value.includes(o.value)}
+            onChange={(e) =>
+              onChange(
+                e.target.checked
+                  ? options.map((x) => x.value).filter((v) => v === o.value || value.includes(v))
+                  : value.filter((v) => v !== o.value),
+              )
+            }
+          />
+          {o.icon}
+          {o.label}
+        </label>
+      ))}
+      {options.length === 0 ? (
+        <span className="muted small check-group-note">None to choose from.</span>
+      ) : null}
+      {error ? (
+        <span id={`${id}-err`} className="field-error check-group-note">
+          {error}
+        </span>
+      ) : null}
+    </fieldset>
   );
 }
 

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { describeError } from '../api/errors';
-import type { Alarm, Member, Page } from '../api/types';
+import type { Alarm, DirectoryEntry } from '../api/types';
 import { useCan, useMe, useQuery, useServices } from '../app/context';
 import { Dialog } from '../ui/Dialog';
 import { useAlarmStore } from './AlarmStore';
@@ -39,8 +39,8 @@ export function AlarmActions({
   const [assignee, setAssignee] = useState<string>('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const members = useQuery(dialog === 'assign' && can('users:read') ? 'members' : null, (signal) =>
-    api.get<Page<Member>>('/api/v1/members', { query: { limit: 500 }, signal }),
+  const members = useQuery(dialog === 'assign' ? 'directory' : null, (signal) =>
+    api.get<{ items: DirectoryEntry[] }>('/api/v1/members/directory', { signal }),
   );
 
   if (!can('alarms:ack') && !can('alarms:manage')) return null;

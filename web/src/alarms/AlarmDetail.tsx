@@ -3,6 +3,8 @@ import type { Alarm, AlarmHistoryEntry, AnomalyExplanation } from '../api/types'
 import { useMe, useQuery, useServices } from '../app/context';
 import { Link } from '../app/router';
 import { useRegistry } from '../data/registry';
+import { WorkOrdersPanel } from '../maintenance/WorkOrdersPanel';
+import { maintenanceHref } from '../maintenance/work-orders';
 import { explain } from '../sensors/chart-data';
 import { formatFull, formatValue, words } from '../ui/format';
 import { AlarmStatusText, PRIORITY, SeverityBadge } from '../ui/Severity';
@@ -93,7 +95,15 @@ export function AlarmDetail({ id }: { id: string }) {
             <dt>Sensor</dt>
             <dd>{sensor ? <Link to={`/sensors/${sensor.id}`}>{sensor.name}</Link> : '—'}</dd>
             <dt>Asset</dt>
-            <dd>{asset?.name ?? '—'}</dd>
+            <dd>
+              {asset ? (
+                <>
+                  {asset.name} · <Link to={maintenanceHref({ asset: asset.id })}>maintenance log</Link>
+                </>
+              ) : (
+                '—'
+              )}
+            </dd>
             <dt>Raised</dt>
             <dd>{formatFull(alarm.raisedAt)}</dd>
             <dt>Last seen</dt>
@@ -163,6 +173,9 @@ export function AlarmDetail({ id }: { id: string }) {
             ))}
           </ol>
         </section>
+      </div>
+      <div className="grid-2">
+        <WorkOrdersPanel alarmId={alarm.id} assetId={asset?.id ?? alarm.assetId} title={alarm.title} />
       </div>
     </section>
   );

@@ -321,6 +321,67 @@ export interface MaintenanceWindow {
   readonly until: string | null;
 }
 
+export type WorkOrderStatus = 'planned' | 'in_progress' | 'done';
+
+/** A maintenance log entry (work order) of an asset; see src/incidents/work-orders.routes.ts. */
+export interface WorkOrder {
+  readonly id: string;
+  readonly assetId: string;
+  readonly title: string;
+  readonly status: WorkOrderStatus;
+  readonly notes: string;
+  readonly assigneeId: string | null;
+  readonly alarmId: string | null;
+  readonly incidentId: string | null;
+  readonly plannedFor: string | null;
+  readonly startedAt: string | null;
+  readonly doneAt: string | null;
+  readonly createdBy: string | null;
+  readonly createdAt: string;
+}
+
+/** An alarm rule (src/alarms/alarm-rules.routes.ts). */
+export interface AlarmRule {
+  readonly id: string;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly sensorTypeId: string | null;
+  readonly assetId: string | null;
+  readonly sensorId: string | null;
+  readonly detectors: string[];
+  readonly ruleIds: string[] | null;
+  readonly action: string;
+  readonly severity: string | null;
+  readonly minScore: number;
+  readonly delayS: number;
+  readonly minOccurrences: number;
+  readonly withinS: number;
+  readonly autoClear: string;
+  readonly quietS: number;
+  readonly createdAt: string;
+}
+
+/** What becomes of one detector's output for a sensor, and the rule that decides it (null: built in). */
+export interface EffectiveAlarmPolicy {
+  readonly detector: string;
+  readonly alarmRuleId: string | null;
+  readonly action: string;
+  readonly severity: string | null;
+  readonly minScore: number;
+  readonly delayS: number;
+  readonly minOccurrences: number;
+  readonly withinS: number;
+  readonly autoClear: string;
+  readonly quietS: number;
+}
+
+export interface EffectiveAlarmRules {
+  readonly sensorId: string;
+  readonly items: EffectiveAlarmPolicy[];
+  /** Enabled rules in scope that apply to some detector rules (limits) only. */
+  readonly byRuleId: AlarmRule[];
+}
+
 export interface Member {
   readonly id: string;
   readonly email: string;
@@ -330,6 +391,9 @@ export interface Member {
   readonly status?: string;
   readonly joinedAt?: string;
 }
+
+/** `GET /api/v1/members/directory`: who is in the tenant, for every member (no emails). */
+export type DirectoryEntry = Pick<Member, 'id' | 'displayName' | 'role'>;
 
 /** An RFC 9457 problem document, as every API error is. */
 export interface Problem {

@@ -19,6 +19,13 @@ const SensorPage = lazy(() => import('../sensors/SensorPage').then((m) => ({ def
 // Administration and the Lab are for few users: their own chunks, loaded when first opened.
 const AdminHome = lazy(() => import('../admin/AdminHome').then((m) => ({ default: m.AdminHome })));
 const LabPage = lazy(() => import('../lab/LabPage').then((m) => ({ default: m.LabPage })));
+// The maintenance log (work orders): its own chunk too.
+const MaintenancePage = lazy(() =>
+  import('../maintenance/MaintenancePage').then((m) => ({ default: m.MaintenancePage })),
+);
+const WorkOrderDetail = lazy(() =>
+  import('../maintenance/MaintenancePage').then((m) => ({ default: m.WorkOrderDetail })),
+);
 
 interface RouteDef {
   readonly pattern: string;
@@ -40,6 +47,18 @@ const ROUTES: readonly RouteDef[] = [
   { pattern: '/alarms/:id', title: 'Alarm', render: (p) => <AlarmDetail id={p.id!} /> },
   { pattern: '/incidents', title: 'Incidents', render: () => <IncidentsPage /> },
   { pattern: '/incidents/:id', title: 'Incident', render: (p) => <IncidentDetail id={p.id!} /> },
+  {
+    pattern: '/maintenance',
+    title: 'Maintenance log',
+    permission: 'alarms:read',
+    render: () => <MaintenancePage />,
+  },
+  {
+    pattern: '/maintenance/:id',
+    title: 'Work order',
+    permission: 'alarms:read',
+    render: (p) => <WorkOrderDetail id={p.id!} />,
+  },
   { pattern: '/admin/*', title: 'Administration', permission: 'users:read', render: () => <AdminHome /> },
   { pattern: '/lab', title: 'Lab', permission: 'detection:write', render: () => <LabPage /> },
 ];
@@ -49,6 +68,7 @@ const NAV: readonly (NavItem & { permission?: string })[] = [
   { to: '/sensors', label: 'Sensors', prefix: '/sensors' },
   { to: '/alarms', label: 'Alarms', prefix: '/alarms' },
   { to: '/incidents', label: 'Incidents', prefix: '/incidents' },
+  { to: '/maintenance', label: 'Maintenance', prefix: '/maintenance', permission: 'alarms:read' },
   { to: '/lab', label: 'Lab', prefix: '/lab', permission: 'detection:write' },
   { to: '/admin', label: 'Administration', prefix: '/admin', permission: 'users:read' },
 ];

@@ -71,7 +71,7 @@ export interface LatestValue {
 
 export interface LiveValues {
   readonly latest: ReadonlyMap<string, LatestValue>;
-  /** Readings seen arriving live over the last minute, per second (watched sensors only). */
+  /** The tenant's readings accepted per second over the last minute (all sensors, all transports). */
   readonly perSecond: number | null;
   /** When latest values were last changed. */
   readonly updatedAt: number;
@@ -81,7 +81,8 @@ export interface LiveValues {
 const LiveValuesContext = createContext<LiveValues | null>(null);
 /** Sensors watched live for the overview and explorer (the stream allows 200 per connection). */
 export const MAX_WATCHED = 180;
-const RATE_WINDOW_MS = 60_000;
+/** How often the tenant's ingest rate is read (the server counts it per second). */
+const RATE_POLL_MS = 5_000;
 
 /**
  * Latest value per sensor: loaded over REST, then kept current from the live stream's `readings`
@@ -95,7 +96,6 @@ export function LiveValuesProvider({ children }: { children: ReactNode }) {
   const [perSecond, setPerSecond] = useState<number | null>(null);
   const [tick, setTick] = useState(0);
   const pending = useRef(new Map<string, LatestValue>());
-  const arrivals = useRef<number[]>([]);
   const ids = useMemo(
     () => registry.sensors.filter((s) => s.status === 'active').map((s) => s.id),
     [registry.sensors],
@@ -129,19 +129,13 @@ export function LiveValuesProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (ids.length === 0) return;
     const watched = ids.slice(0, MAX_WATCHED);
-    const started = Date.now();
     const stop = stream.watchReadings(watched, ([id, ts, value]) => {
       const prev = pending.current.get(id);
       if (prev && prev.ts >= ts) return;
       pending.current.set(id, { ts, value });
-      arrivals.current.push(Date.now());
     });
     const flush = window.setInterval(() => {
       const now = Date.now();
-      const cut = now - RATE_WINDOW_MS;
-      while (arrivals.current.length > 0 && arrivals.current[0]! < cut) arrivals.current.shift();
-      const span = Math.min(RATE_WINDOW_MS, now - started);
-      if (span >= 10_000) setPerSecond(arrivals.current.length / (span / 1000));
       if (pending.current.size === 0) return;
       const batch = pending.current;
       pending.current = new Map();
@@ -157,6 +151,23 @@ export function LiveValuesProvider({ children }: { children: ReactNode }) {
       window.clearInterval(flush);
     };
   }, [stream, ids]);
+
+  // The live stream conflates readings (a few per sensor a second at most), so the rate is the
+  // server's count of what was accepted, not what arrives here.
+  useEffect(() => {
+    const ctrl = new AbortController();
+    const read = () =>
+      api
+        .get<{ perSecond: number }>('/api/v1/readings/rate', { signal: ctrl.signal })
+        .then((r) => setPerSecond(r.perSecond))
+        .catch(() => undefined);
+    void read();
+    const timer = window.setInterval(() => void read(), RATE_POLL_MS);
+    return () => {
+      ctrl.abort();
+      window.clearInterval(timer);
+    };
+  }, [api]);
 
   const value = useMemo(
     () => ({ latest, perSecond, updatedAt, reload: () => setTick((t) => t + 1) }),

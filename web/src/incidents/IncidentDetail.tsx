@@ -5,6 +5,7 @@ import type { Incident, IncidentStatus, IncidentTimelineEntry } from '../api/typ
 import { useCan, useMe, useQuery, useServices } from '../app/context';
 import { Link } from '../app/router';
 import { useRegistry } from '../data/registry';
+import { WorkOrdersPanel } from '../maintenance/WorkOrdersPanel';
 import { Dialog } from '../ui/Dialog';
 import { formatFull, words } from '../ui/format';
 import { AlarmStatusText, SeverityBadge } from '../ui/Severity';
@@ -181,6 +182,9 @@ export function IncidentDetail({ id }: { id: string }) {
             ))}
           </ol>
         </section>
+      </div>
+      <div className="grid-2">
+        <WorkOrdersPanel incidentId={incident.id} assetId={incident.assetId} title={incident.title} />
       </div>
       <Dialog
         title="Add a note"

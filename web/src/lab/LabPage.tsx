@@ -6,6 +6,7 @@ import { useRouter } from '../app/router';
 import { useRegistry } from '../data/registry';
 import { formatFull } from '../ui/format';
 import { EmptyState, ErrorState, Loading } from '../ui/States';
+import { BacktestRunner } from './BacktestRunner';
 
 /** `{auc: 0.91234, rows: 1200}` → `auc 0.912 · rows 1200` (nested objects summarised by their keys). */
 export function formatMetrics(m: Record<string, unknown> | null | undefined): string {
@@ -21,8 +22,7 @@ export function formatMetrics(m: Record<string, unknown> | null | undefined): st
 
 /**
  * The Lab: a sensor's or asset's model versions with their metrics, activate any version or roll
- * back, train now, and the training log. (A backtest runner needs a server API that does not exist
- * yet; backtests run from the CLI: `vigil backtest`.)
+ * back, train now, the training log, and the backtest runner.
  */
 export function LabPage() {
   const { api } = useServices();
@@ -251,10 +251,7 @@ export function LabPage() {
           </div>
         )}
       </section>
-      <p className="muted small">
-        Backtests are not in the UI yet (the server has no backtest API); run them with{' '}
-        <code>vigil backtest</code>.
-      </p>
+      <BacktestRunner sensorId={scope === 'sensor' ? targetId : ''} />
     </section>
   );
 }

@@ -109,8 +109,8 @@ export class LiveStream {
     this.setStatus('stopped');
   }
 
-  /** Follows `alarms` or `incidents`; returns the unsubscribe. */
-  follow(channel: 'alarms' | 'incidents', handler: ChannelHandler): () => void {
+  /** Follows `alarms`, `incidents` or `lab` (backtest logs); returns the unsubscribe. */
+  follow(channel: 'alarms' | 'incidents' | 'lab', handler: ChannelHandler): () => void {
     let set = this.channels.get(channel);
     const first = !set || set.size === 0;
     if (!set) {
@@ -240,8 +240,9 @@ export class LiveStream {
       // A fresh subscription after a reconnect, without an id to resume from: reload.
       if (this.resubscribed.delete(m.channel) && m.payload.replayed === undefined)
         for (const h of this.channels.get(m.channel) ?? []) h.resync();
-    } else if (m.channel && m.id !== null && m.type.includes('.')) {
-      this.lastIds.set(m.channel, m.id);
+    } else if (m.channel && m.type.includes('.')) {
+      // Events without an id (lab) cannot be resumed: after a reconnect their consumer reloads.
+      if (m.id !== null) this.lastIds.set(m.channel, m.id);
       for (const h of this.channels.get(m.channel) ?? []) h.event(m);
     }
     this.emitStatus();

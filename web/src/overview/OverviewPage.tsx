@@ -211,7 +211,7 @@ export function OverviewPage() {
           testId="kpi-rate"
           label="Readings per second"
           value={formatRate(live.perSecond)}
-          detail={live.perSecond === null ? 'measuring the live stream…' : 'arriving live, last minute'}
+          detail={live.perSecond === null ? 'not known yet' : 'accepted, last minute'}
         />
         <Tile
           testId="kpi-incidents"

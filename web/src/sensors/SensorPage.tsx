@@ -11,9 +11,10 @@ import type {
   Reading,
   Sensor,
 } from '../api/types';
-import { useNow, useQuery, useServices } from '../app/context';
+import { useCan, useNow, useQuery, useServices } from '../app/context';
 import { Link } from '../app/router';
 import { presenceOf, useLiveValues, useRegistry } from '../data/registry';
+import { maintenanceHref } from '../maintenance/work-orders';
 import { formatAgo, formatDateTime, formatFull, formatValue } from '../ui/format';
 import { AlarmStatusText, SeverityBadge } from '../ui/Severity';
 import { EmptyState, ErrorState, Loading } from '../ui/States';
@@ -28,6 +29,7 @@ import {
   windowsIn,
   withLiveTail,
 } from './chart-data';
+import { EffectiveAlarmRules } from './EffectiveAlarmRules';
 import { TrendChart } from './TrendChart';
 
 const HOUR = 3_600_000;
@@ -76,6 +78,7 @@ function resolutionText(r: Resolution | undefined): string {
 export function SensorPage({ id }: { id: string }) {
   const { api, stream } = useServices();
   const reg = useRegistry();
+  const can = useCan();
   const { latest } = useLiveValues();
   const alarms = useAlarmStore();
   const now = useNow(5000);
@@ -297,6 +300,12 @@ export function SensorPage({ id }: { id: string }) {
           <p className="muted">
             <span className="key">{sensor.key}</span> · {type?.name ?? 'Unknown type'}
             {unit ? ` (${unit})` : ''}
+            {asset ? (
+              <>
+                {' · '}
+                <Link to={maintenanceHref({ asset: asset.id })}>Maintenance log of {asset.name}</Link>
+              </>
+            ) : null}
           </p>
         </div>
         <div className="current-value" data-testid="current-value">
@@ -452,6 +461,11 @@ export function SensorPage({ id }: { id: string }) {
           )}
         </section>
       </div>
+      {can('alarms:read') ? (
+        <div className="grid-2">
+          <EffectiveAlarmRules sensorId={id} />
+        </div>
+      ) : null}
     </section>
   );
 }

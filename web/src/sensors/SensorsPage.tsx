@@ -5,6 +5,7 @@ import type { Severity } from '../api/types';
 import { useNow } from '../app/context';
 import { Link, useRouter } from '../app/router';
 import { presenceOf, type SensorPresence, useLiveValues, useRegistry } from '../data/registry';
+import { maintenanceHref } from '../maintenance/work-orders';
 import { formatAgo, formatValue } from '../ui/format';
 import { SeverityBadge } from '../ui/Severity';
 import { EmptyState, ErrorState, Loading } from '../ui/States';
@@ -82,6 +83,11 @@ export function SensorsPage() {
     <section className="page" aria-labelledby="sensors-title">
       <div className="page-head">
         <h1 id="sensors-title">Sensors{assetName ? ` of ${assetName}` : ''}</h1>
+        {assetName ? (
+          <div className="page-tools">
+            <Link to={maintenanceHref({ asset })}>Maintenance log of {assetName}</Link>
+          </div>
+        ) : null}
       </div>
       <search className="filters" aria-label="Filter sensors">
         <label>

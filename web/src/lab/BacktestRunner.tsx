@@ -1,0 +1,424 @@
+import { useEffect, useRef, useState } from 'react';
+import { FormError, SelectField, TextField, useSubmission } from '../admin/forms';
+import { JsonEditor, parseJson } from '../admin/JsonEditor';
+import type { Page } from '../api/types';
+import { useCan, useQuery, useServices } from '../app/context';
+import { Link } from '../app/router';
+import { useRegistry } from '../data/registry';
+import { formatFull } from '../ui/format';
+import { EmptyState, ErrorState, Loading } from '../ui/States';
+import {
+  ACTIVE,
+  type BacktestRun,
+  describeExplanation,
+  describeProgress,
+  type LogLine,
+  logLineOf,
+  mergeLog,
+  type PassSummary,
+} from './backtest-log';
+
+const DAY = 86_400_000;
+/** `datetime-local` wants local time without a zone. */
+const localInput = (t: number) => {
+  const d = new Date(t - new Date(t).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+};
+const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
+
+function SummaryLine({ label, s }: { label: string; s: PassSummary }) {
+  const detectors = Object.entries(s.byDetector)
+    .map(([d, n]) => `${d} ${n}`)
+    .join(' · ');
+  return (
+    <tr>
+      <th scope="row">{label}</th>
+      <td className="num">{s.episodes}</td>
+      <td className="num">{s.anomalyRows}</td>
+      <td className="num">{s.maxScore.toFixed(2)}</td>
+      <td className="small hide-narrow">{detectors || '—'}</td>
+    </tr>
+  );
+}
+
+/** One run: progress, outcome, the live log and the episodes found. */
+function RunView({ runId, onChanged }: { runId: string; onChanged: () => void }) {
+  const { api, stream } = useServices();
+  const can = useCan();
+  const { registry } = useRegistry();
+  const run = useQuery(`backtest:${runId}`, (signal) =>
+    api.get<BacktestRun>(`/api/v1/backtests/${runId}`, { signal }),
+  );
+  const [lines, setLines] = useState<readonly LogLine[]>([]);
+  const [progress, setProgress] = useState<{ rowsDone: number; rowsTotal: number } | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const cancel = useSubmission();
+  const logRef = useRef<HTMLOListElement>(null);
+  const reloadRun = run.reload;
+
+  // Follow the lab channel first, then read the stored log: nothing falls in between, and the
+  // lines both deliver are merged by their sequence number.
+  useEffect(() => {
+    setLines([]);
+    setProgress(null);
+    setStatus(null);
+    const ctrl = new AbortController();
+    const load = () =>
+      api
+        .get<{ items: LogLine[] }>(`/api/v1/backtests/${runId}/log`, {
+          query: { limit: 1000 },
+          signal: ctrl.signal,
+        })
+        .then((r) => setLines((l) => mergeLog(l, r.items)))
+        .catch(() => undefined);
+    const stop = stream.follow('lab', {
+      event: (m) => {
+        if (m.payload.runId !== runId) return;
+        if (m.type === 'backtest.log') {
+          const line = logLineOf(m.payload);
+          if (line) setLines((l) => mergeLog(l, [line]));
+        } else if (m.type === 'backtest.progress') {
+          setProgress({ rowsDone: Number(m.payload.rowsDone), rowsTotal: Number(m.payload.rowsTotal) });
+        } else if (m.type === 'backtest.status') {
+          setStatus(String(m.payload.status));
+          if (!ACTIVE.has(String(m.payload.status))) {
+            reloadRun();
+            onChanged();
+          }
+        }
+      },
+      // Reconnected without a way to resume: read what was missed.
+      resync: () => {
+        void load();
+        reloadRun();
+      },
+    });
+    void load();
+    return () => {
+      stop();
+      ctrl.abort();
+    };
+  }, [api, stream, runId, reloadRun, onChanged]);
+
+  useEffect(() => {
+    const el = logRef.current;
+    if (el && lines.length > 0) el.scrollTop = el.scrollHeight;
+  }, [lines]);
+
+  if (run.error) return <ErrorState message={run.error} onRetry={run.reload} />;
+  const r = run.data;
+  if (!r) return <Loading what="Loading the backtest" />;
+  const current = status ?? r.status;
+  const active = ACTIVE.has(current) && ACTIVE.has(r.status);
+  const shown = { status: current, ...(progress ?? { rowsDone: r.rowsDone, rowsTotal: r.rowsTotal }) };
+  const sensor = registry.sensorById.get(r.sensorId);
+  const s = r.summary;
+  const stopRun = async () => {
+    await cancel.run(() => api.post(`/api/v1/backtests/${r.id}/cancel`));
+    run.reload();
+    onChanged();
+  };
+  return (
+    <section className="panel" aria-labelledby="run-title" data-backtest={r.id} data-status={current}>
+      <div className="page-head">
+        <h3 id="run-title">
+          {sensor ? <Link to={`/sensors/${sensor.id}`}>{sensor.name}</Link> : r.sensorId}{' '}
+          <span className="muted small">
+            {r.params.from ? formatFull(r.params.from) : ''} – {r.params.to ? formatFull(r.params.to) : ''}
+            {r.params.config ? ' · candidate document' : ''}
+          </span>
+        </h3>
+        {active && can('detection:write') ? (
+          <button
+            type="button"
+            className="btn"
+            disabled={cancel.busy || r.cancelRequested}
+            onClick={() => void stopRun()}
+          >
+            {r.cancelRequested ? 'Stopping…' : 'Cancel'}
+          </button>
+        ) : null}
+      </div>
+      <FormError message={cancel.message} />
+      <p>
+        <strong className={current === 'failed' ? 'text-alert' : undefined}>{current}</strong>
+        {r.error ? <span> — {r.error}</span> : null}
+      </p>
+      {active ? (
+        <label className="progress-row">
+          <span>{describeProgress(shown)}</span>
+          <progress
+            max={Math.max(1, shown.rowsTotal)}
+            value={shown.rowsDone}
+            aria-label="Backtest progress"
+          />
+        </label>
+      ) : null}
+      <h4 id="log-title">Log</h4>
+      <ol className="run-log" role="log" aria-labelledby="log-title" aria-live="polite" ref={logRef}>
+        {lines.map((l) => (
+          <li key={l.seq} className={`log-${l.level}`}>
+            <time dateTime={l.at} className="muted">
+              {new Date(l.at).toLocaleTimeString()}
+            </time>{' '}
+            <span>{l.message}</span>
+          </li>
+        ))}
+      </ol>
+      {s ? (
+        <>
+          <h4>Summary</h4>
+          <p className="small">
+            {s.rows.toLocaleString()} readings scored ({formatFull(s.from)} – {formatFull(s.to)}) at threshold{' '}
+            {s.threshold} in {(s.durationMs / 1000).toFixed(1)} s. The live pipeline stored{' '}
+            {s.storedAnomalies} anomal{s.storedAnomalies === 1 ? 'y' : 'ies'} in this window.
+          </p>
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Documents</th>
+                  <th scope="col" className="num">
+                    Episodes
+                  </th>
+                  <th scope="col" className="num">
+                    Anomalous readings
+                  </th>
+                  <th scope="col" className="num">
+                    Top score
+                  </th>
+                  <th scope="col" className="hide-narrow">
+                    Episodes by detector
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                <SummaryLine label={r.params.config ? 'Candidate' : 'Configured'} s={s} />
+                {s.current ? <SummaryLine label="Configured" s={s.current} /> : null}
+              </tbody>
+            </table>
+          </div>
+          <h4>Anomaly episodes</h4>
+          {(r.episodes ?? []).length === 0 ? (
+            <EmptyState title="No anomalies in this window." />
+          ) : (
+            <div className="table-wrap">
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th scope="col">From</th>
+                    <th scope="col" className="hide-narrow">
+                      To
+                    </th>
+                    <th scope="col" className="num">
+                      Peak
+                    </th>
+                    <th scope="col">Detectors</th>
+                    <th scope="col" className="hide-narrow">
+                      Why
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {(r.episodes ?? []).slice(0, 100).map((e) => (
+                    <tr key={e.from}>
+                      <td>{formatFull(e.from)}</td>
+                      <td className="hide-narrow">{formatFull(e.to)}</td>
+                      <td className="num">
+                        {e.peakScore.toFixed(2)} <span className="muted small">at {e.peakValue}</span>
+                      </td>
+                      <td>{e.detectors.join(', ') || '—'}</td>
+                      <td className="hide-narrow small explain">{describeExplanation(e.explanation)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {s.episodes > 100 ? (
+            <p className="muted small">The first 100 of {s.episodes} episodes are listed.</p>
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+/**
+ * The backtest runner: the production detectors over a sensor's stored history, with its
+ * configured documents or a candidate one, run on the server; the log streams in live over the
+ * WebSocket's `lab` channel.
+ */
+export function BacktestRunner({ sensorId }: { sensorId: string }) {
+  const { api } = useServices();
+  const can = useCan();
+  const write = can('detection:write');
+  const { registry } = useRegistry();
+  const runs = useQuery(`backtests:${sensorId}`, (signal) =>
+    api.get<Page<BacktestRun>>('/api/v1/backtests', {
+      query: { sensorId: sensorId || undefined, limit: 20 },
+      signal,
+    }),
+  );
+  const [selected, setSelected] = useState<string | null>(null);
+  const [form, setForm] = useState(() => ({
+    sensorId,
+    from: localInput(Date.now() - 7 * DAY),
+    to: localInput(Date.now()),
+    threshold: '',
+    config: '',
+    compare: true,
+  }));
+  useEffect(() => setForm((f) => ({ ...f, sensorId: sensorId || f.sensorId })), [sensorId]);
+  const start = useSubmission(['sensorId', 'from', 'to', 'threshold', 'config']);
+  const refresh = runs.reload;
+
+  const submit = async () => {
+    const doc = form.config.trim() === '' ? null : parseJson(form.config);
+    if (doc?.error) return;
+    const res = await start.run(() =>
+      api.post<BacktestRun>('/api/v1/backtests', {
+        sensorId: form.sensorId,
+        from: toIso(form.from),
+        to: toIso(form.to),
+        ...(form.threshold ? { threshold: Number(form.threshold) } : {}),
+        ...(doc ? { config: doc.value, compare: form.compare } : {}),
+      }),
+    );
+    if (res.ok) {
+      setSelected(res.value.id);
+      refresh();
+    }
+  };
+
+  const items = runs.data?.items ?? [];
+  return (
+    <section className="panel" aria-labelledby="backtests-title">
+      <h2 id="backtests-title">Backtests</h2>
+      <p className="muted small">
+        Scores a sensor’s stored history with the production detectors, each reading only with what came
+        before it. Try a candidate detector document here before storing it.
+      </p>
+      {write ? (
+        <form
+          className="backtest-form"
+          aria-label="Start a backtest"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit();
+          }}
+        >
+          <SelectField
+            label="Sensor"
+            required
+            value={form.sensorId}
+            onChange={(v) => setForm({ ...form, sensorId: v })}
+            error={start.field('sensorId')}
+            options={[
+              { value: '', label: 'Choose a sensor' },
+              ...registry.sensors.map((x) => ({ value: x.id, label: x.name })),
+            ]}
+          />
+          <TextField
+            label="From"
+            type="datetime-local"
+            value={form.from}
+            onChange={(v) => setForm({ ...form, from: v })}
+            error={start.field('from')}
+          />
+          <TextField
+            label="To"
+            type="datetime-local"
+            value={form.to}
+            onChange={(v) => setForm({ ...form, to: v })}
+            error={start.field('to')}
+          />
+          <TextField
+            label="Threshold"
+            type="number"
+            min={0.05}
+            max={1}
+            step="any"
+            placeholder="the document’s"
+            value={form.threshold}
+            onChange={(v) => setForm({ ...form, threshold: v })}
+            error={start.field('threshold')}
+          />
+          <JsonEditor
+            label="Candidate detector document (optional; empty: the configured documents)"
+            value={form.config}
+            onChange={(v) => setForm({ ...form, config: v })}
+            error={start.error}
+            rows={6}
+          />
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={form.compare}
+              onChange={(e) => setForm({ ...form, compare: e.target.checked })}
+            />{' '}
+            Compare the candidate with the configured documents
+          </label>
+          <div className="toolbar">
+            <button type="submit" className="btn btn-primary" disabled={start.busy || !form.sensorId}>
+              {start.busy ? 'Starting…' : 'Run backtest'}
+            </button>
+          </div>
+          <FormError message={start.message} />
+        </form>
+      ) : null}
+      {runs.error ? (
+        <ErrorState message={runs.error} onRetry={runs.reload} />
+      ) : !runs.data ? (
+        <Loading what="Loading backtests" />
+      ) : items.length === 0 ? (
+        <EmptyState title="No backtests yet.">{write ? 'Run one above.' : null}</EmptyState>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Started</th>
+                <th scope="col">Sensor</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Episodes
+                </th>
+                <th scope="col">
+                  <span className="sr-only">Open</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((r) => (
+                <tr key={r.id} aria-current={r.id === selected ? 'true' : undefined}>
+                  <td>{formatFull(r.createdAt)}</td>
+                  <th scope="row">{registry.sensorById.get(r.sensorId)?.name ?? r.sensorId}</th>
+                  <td className={r.status === 'failed' ? 'text-alert' : ''}>{r.status}</td>
+                  <td className="num">
+                    {r.summary ? (
+                      <>
+                        {r.summary.episodes}
+                        {r.summary.current ? (
+                          <span className="muted small"> (configured {r.summary.current.episodes})</span>
+                        ) : null}
+                      </>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                  <td className="actions">
+                    <button type="button" className="btn btn-small" onClick={() => setSelected(r.id)}>
+                      Show <span className="sr-only">the backtest of {formatFull(r.createdAt)}</span>
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {selected ? <RunView key={selected} runId={selected} onChanged={refresh} /> : null}
+    </section>
+  );
+}

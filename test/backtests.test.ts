@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HubMessage } from '../src/realtime/hub.js';
 import { createTestAppOn, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/databases.js';
@@ -234,19 +234,53 @@ describe.each(DIALECTS)('backtests over the API on %s', (dialect) => {
     const flagged = await call('POST', `/backtests/${ids[0]}/cancel`);
     expect(flagged.json()).toMatchObject({ status: 'running', cancelRequested: true });
 
-    // That instance dies: its run stops counting once it has been silent a minute.
+    // That instance dies: its runs, running and queued, stop counting once silent a minute.
+    const queuedThere = '00000000-0000-4000-8000-0000000000b3';
+    await db.insertInto('backtest_runs').values(held(queuedThere, 'queued')).execute();
     await db
       .updateTable('backtest_runs')
       .set({ heartbeat_at: now - 120_000 })
-      .where('id', '=', ids[0]!)
+      .where('id', 'in', [ids[0]!, queuedThere])
       .execute();
     const accepted = await call('POST', '/backtests', { sensorId: f.ids.pA, from, to });
     expect(accepted.statusCode, accepted.body).toBe(202);
-    expect((await call('GET', `/backtests/${ids[0]}`)).json()).toMatchObject({
-      status: 'failed',
-      error: 'interrupted: the instance running it stopped',
-    });
+    for (const id of [ids[0]!, queuedThere]) {
+      expect((await call('GET', `/backtests/${id}`)).json()).toMatchObject({
+        status: 'failed',
+        error: 'interrupted: the instance running it stopped',
+      });
+      // Whoever watches it is told.
+      expect((await log(id)).at(-1)).toMatchObject({
+        level: 'error',
+        message: 'Failed: interrupted: the instance running it stopped',
+      });
+      expect(
+        lab.some(
+          (m) => m.type === 'backtest.status' && m.payload.runId === id && m.payload.status === 'failed',
+        ),
+      ).toBe(true);
+    }
     await finished(accepted.json().id);
+  });
+
+  it('lets parallel requests past the limit only as far as it reaches', async () => {
+    // Runs stay queued while the requests race (the runner does not start them), so the number
+    // accepted depends only on the count and the insert being one step.
+    const runner = t.services.backtests as unknown as { pump(): void };
+    const pump = vi.spyOn(runner, 'pump').mockImplementation(() => undefined);
+    let answers: { statusCode: number; json(): { id: string } }[];
+    try {
+      answers = await Promise.all(
+        Array.from({ length: 6 }, () => call('POST', '/backtests', { sensorId: f.ids.pA, from, to })),
+      );
+    } finally {
+      pump.mockRestore();
+    }
+    const accepted = answers.filter((r) => r.statusCode === 202);
+    expect(accepted).toHaveLength(2);
+    expect(answers.filter((r) => r.statusCode === 429)).toHaveLength(4);
+    runner.pump();
+    for (const r of accepted) expect((await finished(r.json().id)).status).toBe('succeeded');
   });
 
   it('streams the log on the lab channel to members who can read detection, never to other tenants', async () => {

@@ -31,21 +31,28 @@ describe('the tenant ingest rate', () => {
   afterAll(async () => t?.close());
 
   it('counts the readings a tenant had accepted in the last whole seconds, its own only', async () => {
+    const first = next;
     await ingest(t, f, 30);
+    // Refused, duplicate and replayed readings were not accepted this time: none of them counts.
+    const post = (payload: object, headers: Record<string, string> = {}) =>
+      t.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { ...f.apiKey, ...headers }, payload });
+    expect((await post({ readings: [{ sensor: 'no/such', ts: Date.now(), value: 1 }] })).statusCode).toBe(
+      422,
+    );
+    const again = await post({ readings: [{ sensor: 'a/flow', ts: first, value: 0 }] });
+    expect(again.json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    const once = { readings: [{ sensor: 'a/flow', ts: next++, value: 1 }] };
+    expect((await post(once, { 'idempotency-key': 'rate-1' })).json().accepted).toBe(1);
+    expect((await post(once, { 'idempotency-key': 'rate-1' })).json().accepted).toBe(1); // the replayed answer
+    const sent = Date.now();
+    // Once every second those requests fell in has ended, the count is exactly what was stored.
     await expect
-      .poll(async () => (await rate(t, f)).json().readings, { timeout: 5000, interval: 100 })
-      .toBe(30);
+      .poll(async () => Date.parse((await rate(t, f)).json().asOf) > sent, { timeout: 5000, interval: 100 })
+      .toBe(true);
     const body = (await rate(t, f)).json();
-    expect(body).toMatchObject({ windowS: 60, readings: 30, perSecond: 0.5, scope: 'this-instance' });
+    expect(body).toMatchObject({ windowS: 60, readings: 31, scope: 'this-instance' });
+    expect(body.perSecond).toBeCloseTo(31 / 60, 3);
     expect((await rate(t, other)).json().readings).toBe(0);
-    // Rejected readings are not counted.
-    const bad = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/ingest',
-      headers: f.apiKey,
-      payload: { readings: [{ sensor: 'no/such', ts: Date.now(), value: 1 }] },
-    });
-    expect(bad.statusCode).toBe(422);
     const bounded = await rate(t, f, '?windowS=500');
     expect(bounded.statusCode).toBe(400);
     expect(bounded.json().errors[0].pointer).toBe('/querystring/windowS');

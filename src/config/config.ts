@@ -499,7 +499,7 @@ function readDetection(r: EnvReader): Config['detection'] {
     retrainingSchedule: schedule,
     backtestConcurrency: r.int('BACKTEST_CONCURRENCY', { min: 1, max: 64 }, 1),
     backtestsPerTenant: r.int('BACKTEST_MAX_PER_TENANT', { min: 1, max: 1000 }, 3),
-    backtestMaxRows: r.int('BACKTEST_MAX_ROWS', { min: 1000, max: 50_000_000 }, 2_000_000),
+    backtestMaxRows: r.int('BACKTEST_MAX_ROWS', { min: 1000, max: 2_000_000 }, 1_000_000),
   };
 }
 

@@ -545,8 +545,8 @@ export const ENV_VARS = {
   },
   BACKTEST_MAX_ROWS: {
     group: 'Detection',
-    default: '2000000',
-    doc: 'Most readings one backtest scores; a longer window keeps its newest readings and says so in the run log.',
+    default: '1000000',
+    doc: 'Most readings one backtest scores (at most 2,000,000, what one range read decodes); a window with more scores its newest and says so in the run log. A window whose stored chunks hold more than 2,000,000 readings fails, asking for a shorter one.',
   },
   SELF_MONITOR_INTERVAL_S: {
     group: 'Self-monitoring',

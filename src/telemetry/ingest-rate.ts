@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 
 /** Seconds of history kept per tenant (the longest window that can be asked for). */
 export const RATE_HISTORY_S = 120;
-const KEY = (tenantId: string) => `vigil:ingest-rate:${tenantId}`;
+/** One counter per tenant and second, expiring on its own, so nothing accumulates. */
+const KEY = (tenantId: string, sec: number | string) => `vigil:ingest-rate:${tenantId}:${sec}`;
 
 interface Ring {
   /** Per slot: the epoch second it counts, and the readings accepted in it. */
@@ -63,13 +64,11 @@ export class IngestRate {
     const batch = [...this.pending];
     this.pending.clear();
     const pipe = this.redis.pipeline();
-    const touched = new Set<string>();
     for (const [k, n] of batch) {
       const [tenantId, sec] = k.split('\u0000') as [string, string];
-      pipe.hincrby(KEY(tenantId), sec, n);
-      touched.add(tenantId);
+      pipe.incrby(KEY(tenantId, sec), n);
+      pipe.expire(KEY(tenantId, sec), RATE_HISTORY_S * 2);
     }
-    for (const t of touched) pipe.expire(KEY(t), RATE_HISTORY_S * 2);
     this.flushing = pipe.exec().then(
       () => undefined,
       () => undefined,
@@ -90,9 +89,9 @@ export class IngestRate {
     if (this.redis) {
       try {
         await this.flush();
-        const all = await this.redis.hgetall(KEY(tenantId));
+        const keys = Array.from({ length: windowS }, (_, i) => KEY(tenantId, now - 1 - i));
         let readings = 0;
-        for (const [sec, n] of Object.entries(all)) if (inWindow(Number(sec))) readings += Number(n);
+        for (const n of await this.redis.mget(keys)) readings += Number(n ?? 0);
         return { readings, perSecond: readings / windowS, shared: true };
       } catch {
         // Redis is away: this instance's own count is the best there is.

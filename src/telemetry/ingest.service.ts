@@ -72,6 +72,8 @@ export class IngestService {
   readonly counts = new IngestCounts();
   /** Readings accepted per tenant per second (the control room's rate; shared through Redis). */
   readonly rate = new IngestRate();
+  /** Answers replayed from an earlier request with the same Idempotency-Key. */
+  private readonly replayed = new WeakSet<IngestResult>();
 
   async ingest(
     source: IngestSource,
@@ -80,8 +82,11 @@ export class IngestService {
   ): Promise<IngestResult> {
     try {
       const result = await this.ingestCounted(source, batch, opts);
-      this.counts.stored(result);
-      this.rate.add(source.tenantId, result.accepted);
+      // A replayed answer (a retry with the same Idempotency-Key) stored nothing this time.
+      if (!this.replayed.has(result)) {
+        this.counts.stored(result);
+        this.rate.add(source.tenantId, result.accepted);
+      }
       return result;
     } catch (err) {
       this.counts.refused(batch, err);
@@ -144,6 +149,7 @@ export class IngestService {
           },
         );
       }
+      this.replayed.add(saved.result);
       return saved.result;
     }
     return this.store(source, batch, receivedAt, (result) => ({

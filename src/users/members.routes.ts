@@ -88,13 +88,17 @@ export async function memberRoutes(base: FastifyInstance, opts: { services: Serv
             items: Type.Array(
               Type.Object({ id: Type.String(), displayName: Type.String(), role: RoleSchema }),
             ),
+            truncated: Type.Boolean({
+              description: `true when the tenant has more than ${DIRECTORY_MAX} members`,
+            }),
           }),
         },
       },
     },
-    async (request) => ({
-      items: await listDirectory(services.database.db, request.principal!.tenantId, DIRECTORY_MAX),
-    }),
+    async (request) => {
+      const items = await listDirectory(services.database.db, request.principal!.tenantId, DIRECTORY_MAX + 1);
+      return { items: items.slice(0, DIRECTORY_MAX), truncated: items.length > DIRECTORY_MAX };
+    },
   );
 
   app.get(

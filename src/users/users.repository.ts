@@ -159,7 +159,10 @@ export async function listDirectory(
     .orderBy('users.id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ id: r.id, displayName: r.display_name, role: r.role as Role }));
+  // The database's collation orders differently per server; people read names in their locale.
+  return rows
+    .map((r) => ({ id: r.id, displayName: r.display_name, role: r.role as Role }))
+    .sort((a, b) => a.displayName.localeCompare(b.displayName) || (a.id < b.id ? -1 : 1));
 }
 
 export async function listMembers(

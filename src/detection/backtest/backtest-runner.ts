@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/database.js';
+import { dialectOf } from '../../db/dialect.js';
 import { AppError } from '../../http/errors/catalogue.js';
 import type { RealtimeHub } from '../../realtime/hub.js';
 import { findSensor, type Sensor } from '../../registry/sensors.repository.js';
 import type { QueryService } from '../../telemetry/query/query.service.js';
+import { MAX_RANGE_READINGS } from '../../telemetry/storage/readings.repository.js';
 import type { SeriesIds } from '../../telemetry/storage/series-ids.js';
 import { currentConfigs } from '../config/detector-config.repository.js';
 import type { DetectorConfigDoc } from '../config/detector-config.schema.js';
@@ -101,36 +103,44 @@ export class BacktestRunner {
     if (this.stopping) throw new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down');
     const { db, limits } = this.deps;
     const now = Date.now();
-    await failAbandonedRuns(db, now - ABANDONED_MS, now);
-    if ((await countActiveRuns(db, req.tenantId)) >= limits.perTenant)
-      throw new AppError(
-        'BACKTEST_LIMIT',
-        `At most ${limits.perTenant} backtests may be queued or running at once; wait for one to finish or cancel one`,
-        { headers: { 'retry-after': '10' }, fields: { limit: limits.perTenant } },
-      );
+    await this.sweep(now);
     const id = randomUUID();
-    await insertBacktestRun(db, {
-      id,
-      tenant_id: req.tenantId,
-      sensor_id: req.sensorId,
-      status: 'queued',
-      params: JSON.stringify({
-        from: iso(req.from),
-        to: iso(req.to),
-        config: req.config,
-        threshold: req.threshold ?? null,
-        compare: req.compare && req.config !== null,
-      }),
-      rows_done: 0,
-      rows_total: 0,
-      cancel_requested: 0,
-      instance_id: this.deps.instanceId,
-      heartbeat_at: now,
-      created_by: req.createdBy,
-      created_at: now,
+    await db.transaction().execute(async (trx) => {
+      // Count and insert as one step per tenant, or parallel requests would all pass the count.
+      // SQLite has one writer; on PostgreSQL the tenant's row is the lock.
+      if (dialectOf(trx) === 'postgres')
+        await trx.selectFrom('tenants').select('id').where('id', '=', req.tenantId).forUpdate().execute();
+      if ((await countActiveRuns(trx, req.tenantId)) >= limits.perTenant)
+        throw new AppError(
+          'BACKTEST_LIMIT',
+          `At most ${limits.perTenant} backtests may be queued or running at once; wait for one to finish or cancel one`,
+          { headers: { 'retry-after': '10' }, fields: { limit: limits.perTenant } },
+        );
+      await insertBacktestRun(trx, {
+        id,
+        tenant_id: req.tenantId,
+        sensor_id: req.sensorId,
+        status: 'queued',
+        params: JSON.stringify({
+          from: iso(req.from),
+          to: iso(req.to),
+          config: req.config,
+          threshold: req.threshold ?? null,
+          compare: req.compare && req.config !== null,
+        }),
+        rows_done: 0,
+        rows_total: 0,
+        cancel_requested: 0,
+        instance_id: this.deps.instanceId,
+        heartbeat_at: now,
+        created_by: req.createdBy,
+        created_at: now,
+      });
     });
-    this.queue.push({ id, tenantId: req.tenantId });
+    // This instance holds the run from here: its log lines are numbered in memory.
+    this.seq.set(id, 0);
     await this.log(req.tenantId, id, 'info', `Queued (${this.active.size} running on this instance)`);
+    this.queue.push({ id, tenantId: req.tenantId });
     this.pump();
     return (await findBacktestRun(db, req.tenantId, id))!;
   }
@@ -142,9 +152,14 @@ export class BacktestRunner {
   async cancel(tenantId: string, id: string): Promise<'cancelled' | 'stopping' | 'finished'> {
     const here = this.active.get(id)?.tenantId === tenantId;
     if (here) this.cancelled.add(id);
-    const stored = await requestCancel(this.deps.db, tenantId, id, Date.now());
+    let outcome = await requestCancel(this.deps.db, tenantId, id, Date.now());
     // Held here, it may have stopped on the flag before the row was flagged: the flag stopped it.
-    const outcome = here && stored === 'finished' ? 'stopping' : stored;
+    if (
+      here &&
+      outcome === 'finished' &&
+      (await findBacktestRun(this.deps.db, tenantId, id))?.status === 'cancelled'
+    )
+      outcome = 'stopping';
     if (outcome === 'cancelled') {
       await this.log(tenantId, id, 'warn', 'Cancelled before it started');
       this.publish(tenantId, 'backtest.status', { runId: id, status: 'cancelled' });
@@ -163,11 +178,9 @@ export class BacktestRunner {
     clearInterval(this.timer);
     const now = Date.now();
     for (const q of this.queue.splice(0)) {
-      await finishRun(this.deps.db, q.id, {
-        status: 'failed',
-        now,
-        error: 'interrupted: the server shut down before it started',
-      }).catch(() => {});
+      const error = 'interrupted: the server shut down before it started';
+      const ended = await finishRun(this.deps.db, q.id, { status: 'failed', now, error }).catch(() => false);
+      if (ended) await this.announceFailed(q.tenantId, q.id, error).catch(() => {});
     }
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
   }
@@ -200,13 +213,25 @@ export class BacktestRunner {
         .where('id', 'in', mine)
         .where('status', 'in', ['queued', 'running'])
         .execute();
-    await failAbandonedRuns(db, now - ABANDONED_MS, now);
+    await this.sweep(now);
+  }
+
+  /** Fails the runs whose instance stopped reporting, and says so to whoever watches them. */
+  private async sweep(now: number): Promise<void> {
+    for (const r of await failAbandonedRuns(this.deps.db, now - ABANDONED_MS, now))
+      await this.announceFailed(r.tenantId, r.id, 'interrupted: the instance running it stopped');
+  }
+
+  private async announceFailed(tenantId: string, id: string, error: string): Promise<void> {
+    await this.log(tenantId, id, 'error', `Failed: ${error}`);
+    this.publish(tenantId, 'backtest.status', { runId: id, status: 'failed', error });
   }
 
   private async log(tenantId: string, runId: string, level: BacktestLogLine['level'], message: string) {
-    // A run held elsewhere (a queued one cancelled from this instance) continues its stored log.
-    const seq = (this.seq.get(runId) ?? (await lastLogSeq(this.deps.db, runId))) + 1;
-    this.seq.set(runId, seq);
+    // A run held elsewhere (cancelled while queued, or swept from here) continues its stored log.
+    const held = this.seq.get(runId);
+    const seq = (held ?? (await lastLogSeq(this.deps.db, runId))) + 1;
+    if (held !== undefined) this.seq.set(runId, seq);
     const line: BacktestLogLine = { seq, at: Date.now(), level, message };
     await appendLog(this.deps.db, runId, line);
     this.publish(tenantId, 'backtest.log', { runId, ...line });
@@ -314,7 +339,16 @@ export class BacktestRunner {
     );
 
     const series = (await this.deps.seriesIds.lookup([sensor.id])).get(sensor.id);
-    const readings = series === undefined ? null : await this.deps.queries.range(series, from, to);
+    let readings: Awaited<ReturnType<QueryService['range']>> | null = null;
+    try {
+      readings = series === undefined ? null : await this.deps.queries.range(series, from, to);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'UNPROCESSABLE')
+        throw new Error(
+          `the window holds more than ${count(MAX_RANGE_READINGS)} stored readings of ${sensor.key}; choose a shorter one`,
+        );
+      throw err;
+    }
     const total = readings?.ts.length ?? 0;
     if (!readings || total === 0)
       throw new Error(`no readings of ${sensor.key} between ${p.from} and ${p.to}`);

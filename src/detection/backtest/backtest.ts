@@ -7,6 +7,7 @@ import { type ActiveModel, SensorDetector } from '../engine/sensor-detector.js';
 import type { SensorState } from '../engine/sensor-state.js';
 import { IsolationForest } from '../isolation-forest/isolation-forest.js';
 import { calibrateThreshold } from '../models/model-evaluation.js';
+import { MAX_TRAINING_ROWS } from '../models/training-data.js';
 
 /** A table of readings: one time column and one or more sensor columns (NaN = no reading). */
 export interface BacktestInput {
@@ -48,6 +49,21 @@ export interface BacktestRow {
 
 /** Rows of history an Isolation Forest is first trained on when no --train-rows is given. */
 const DEFAULT_TRAIN_AT = 500;
+
+/**
+ * Keeps the newest `cap` rows of `dims` values (trimmed once the history is twice that, so each
+ * row is moved at most once on average). Training, as in production, uses at most
+ * MAX_TRAINING_ROWS of the newest history: that also bounds its memory and how long one training
+ * holds the thread.
+ */
+function pushBounded(history: number[], values: ArrayLike<number>, dims: number, cap: number): void {
+  for (let i = 0; i < values.length; i++) history.push(values[i]!);
+  if (history.length > 2 * cap * dims) history.splice(0, history.length - cap * dims);
+}
+const newest = (history: number[], dims: number) =>
+  Float64Array.from(
+    history.length > MAX_TRAINING_ROWS * dims ? history.slice(-MAX_TRAINING_ROWS * dims) : history,
+  );
 
 /**
  * Runs the production detectors over a table, online: each row is scored with what the rows
@@ -92,7 +108,7 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
       sensors.forEach((s, i) => {
         const h = history[i]!;
         if (h.length < FEATURE_COUNT * 32) return;
-        const rows = Float64Array.from(h);
+        const rows = newest(h, FEATURE_COUNT);
         const forest = IsolationForest.train(rows, FEATURE_COUNT, p);
         const threshold = calibrateThreshold(forest, { rows, count: rows.length / FEATURE_COUNT });
         s.detector = new SensorDetector(config, {
@@ -103,7 +119,7 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
         });
       });
       if (names.length > 1 && assetRows.length >= names.length * 32) {
-        const rows = Float64Array.from(assetRows);
+        const rows = newest(assetRows, names.length);
         const forest = IsolationForest.train(rows, names.length, p);
         const threshold = calibrateThreshold(forest, { rows, count: rows.length / names.length });
         const model: ActiveModel = { id: 'backtest-asset', version: modelVersion, forest, threshold };
@@ -127,7 +143,8 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
       }
       const s = sensors[i]!;
       const state = s.state!;
-      if (useForest && sensorFeatures(state, ts, v, feat)) for (const x of feat) history[i]!.push(x);
+      if (useForest && sensorFeatures(state, ts, v, feat))
+        pushBounded(history[i]!, feat, FEATURE_COUNT, MAX_TRAINING_ROWS);
       s.detector.evaluate(state, ts, v, out);
       const prefix = sensors.length > 1 ? `${names[i]}:` : '';
       if (out.score > score) score = out.score;
@@ -159,7 +176,12 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
       }
     }
     if (useForest && complete && names.length > 1)
-      for (const c of input.columns) assetRows.push(c.values[r]!);
+      pushBounded(
+        assetRows,
+        input.columns.map((c) => c.values[r]!),
+        names.length,
+        MAX_TRAINING_ROWS,
+      );
     if (opts.onProgress && (r % 1000 === 999 || r === rows - 1)) opts.onProgress(r + 1, rows);
     if (history_) {
       yield { score: 0, pointScore: 0, raised: false, anomaly: false, fired: [], explanation: 'training' };

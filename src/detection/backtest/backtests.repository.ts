@@ -108,7 +108,10 @@ export async function claimRun(db: DbOrTrx, id: string, instanceId: string, now:
   return Number(r.numUpdatedRows) === 1;
 }
 
-/** Records progress and proves the run is alive; answers whether someone asked it to stop. */
+/**
+ * Records progress and proves the run is alive; answers whether it should stop (someone asked
+ * it to, or it is no longer running: swept as abandoned while this instance was stalled).
+ */
 export async function reportProgress(
   db: DbOrTrx,
   id: string,
@@ -122,10 +125,10 @@ export async function reportProgress(
     .execute();
   const r = await db
     .selectFrom('backtest_runs')
-    .select('cancel_requested')
+    .select(['cancel_requested', 'status'])
     .where('id', '=', id)
     .executeTakeFirst();
-  return { cancelRequested: r === undefined || Number(r.cancel_requested) === 1 };
+  return { cancelRequested: r === undefined || Number(r.cancel_requested) === 1 || r.status !== 'running' };
 }
 
 /** Ends a run (only one still queued or running: a finished run keeps its outcome). */
@@ -189,25 +192,31 @@ export async function requestCancel(
 
 /**
  * Runs whose instance stopped reporting (it crashed or was killed) are failed, so they neither
- * hang in the list nor count against the tenant's limit forever. Answers the ids failed.
+ * hang in the list nor count against the tenant's limit forever: running ones, and queued ones
+ * (the queue lives in the instance's memory; a live instance refreshes both every 10 s).
+ * Answers the runs failed, with their tenants.
  */
-export async function failAbandonedRuns(db: DbOrTrx, staleBefore: number, now: number): Promise<string[]> {
+export async function failAbandonedRuns(
+  db: DbOrTrx,
+  staleBefore: number,
+  now: number,
+): Promise<{ id: string; tenantId: string }[]> {
   const stale = await db
     .selectFrom('backtest_runs')
-    .select('id')
-    .where('status', '=', 'running')
+    .select(['id', 'tenant_id'])
+    .where('status', 'in', ACTIVE_STATUSES)
     .where('heartbeat_at', '<', staleBefore)
     .execute();
-  const failed: string[] = [];
-  for (const { id } of stale) {
+  const failed: { id: string; tenantId: string }[] = [];
+  for (const { id, tenant_id } of stale) {
     const r = await db
       .updateTable('backtest_runs')
       .set({ status: 'failed', finished_at: now, error: 'interrupted: the instance running it stopped' })
       .where('id', '=', id)
-      .where('status', '=', 'running')
+      .where('status', 'in', ACTIVE_STATUSES)
       .where('heartbeat_at', '<', staleBefore)
       .executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 1) failed.push(id);
+    if (Number(r.numUpdatedRows) === 1) failed.push({ id, tenantId: tenant_id });
   }
   return failed;
 }

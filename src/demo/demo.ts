@@ -7,6 +7,7 @@ import { findTenant } from '../tenants/tenants.repository.js';
 import { createTenant, createUserInTenant } from '../users/users.service.js';
 import {
   ALARM_RULES,
+  ASSET_DETECTOR_DOCS,
   ASSETS,
   DETECTOR_DOCS,
   DEVICES,
@@ -26,6 +27,8 @@ export interface DemoOptions {
   readonly historyHours: number;
   /** Live readings: one per sensor every this many ms. */
   readonly intervalMs: number;
+  /** When the Old Town leak starts, in ms after set-up (default: two minutes; tests want it sooner). */
+  readonly leakAfterMs?: number;
 }
 
 export interface RunningDemo {
@@ -86,7 +89,7 @@ export async function startDemo(config: Config, logger: Logger, opts: DemoOption
       password,
     });
     const tokens = await register(api, accessToken!);
-    const scenario = defaultScenario(Date.now());
+    const scenario = defaultScenario(Date.now(), { leakAfterMs: opts.leakAfterMs });
     const frozen = new Map<string, number>();
     const stats: RunningDemo['stats'] = { requests: 0, accepted: 0, failed: 0 };
 
@@ -218,6 +221,9 @@ async function register(api: Api, token: string): Promise<Map<string, string>> {
       assetId: ids.get(`asset:${s.asset}`),
     });
   }
+  // Asset rules name the asset's sensors, so they are stored once those exist.
+  for (const [asset, doc] of Object.entries(ASSET_DETECTOR_DOCS))
+    await api('PUT', `/api/v1/assets/${ids.get(`asset:${asset}`)}/detectors`, token, doc);
   return tokens;
 }
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEVICES, defaultScenario, demand, SENSOR_TYPES, SENSORS, valueAt } from './water-network.js';
+import {
+  ASSET_DETECTOR_DOCS,
+  ASSETS,
+  DEVICES,
+  defaultScenario,
+  demand,
+  SENSOR_TYPES,
+  SENSORS,
+  valueAt,
+} from './water-network.js';
 
 const MIN = 60_000;
 
@@ -29,6 +38,37 @@ describe('demo water network', () => {
     const after = at('dma-l1/flow', s.leakAt + MIN)!;
     expect(after - before).toBeGreaterThan(30);
     expect(at('dma-l1/pressure', s.leakAt + MIN)!).toBeLessThan(at('dma-l1/pressure', s.leakAt - MIN)! - 0.3);
+  });
+
+  it('the leak, and only the leak, meets every condition of the Old Town leak-suspected rule, at any time of day', () => {
+    const rule = ASSET_DETECTOR_DOCS['meter-l1']!.assetRules!.find((r) => r.id === 'leak-suspected')!;
+    expect(rule.op).toBe('and');
+    const meter = ASSETS.find((a) => a.key === 'meter-l1')!;
+    for (const c of rule.conditions) expect(SENSORS.find((x) => x.key === c.sensor)!.asset).toBe(meter.key);
+    /** Per condition: whether the value is past `limit` (its raising value, or its clear level). */
+    const past = (ts: number, sc: typeof s, limit: 'value' | 'clear') =>
+      rule.conditions.map((c) => {
+        const v = valueAt(c.sensor, ts, sc, new Map())!;
+        const at = limit === 'clear' ? (c.clear ?? c.value) : c.value;
+        return c.when === 'below' ? v < at : v > at;
+      });
+    // A day in steps of 7 s (so the noise varies too), without the leak and with it.
+    const day = Date.UTC(2026, 10, 24);
+    const noLeak = defaultScenario(day + 2 * 86_400_000);
+    const leaking = defaultScenario(day - 86_400_000);
+    for (let ts = day; ts < day + 86_400_000; ts += 7_000) {
+      const when = new Date(ts).toISOString();
+      // Without a leak some condition is outside even its clear level: the rule neither raises
+      // nor stays raised...
+      expect(past(ts, noLeak, 'clear').every(Boolean), when).toBe(false);
+      // ...and with it every condition holds, at night and at the demand peaks alike.
+      expect(past(ts, leaking, 'value'), when).toEqual([true, true]);
+    }
+  });
+
+  it('the leak can start sooner (for tests); by default two minutes in', () => {
+    expect(s.leakAt - start).toBe(2 * MIN);
+    expect(defaultScenario(start, { leakAfterMs: 5_000 }).leakAt).toBe(start + 5_000);
   });
 
   it('pump 2 vibration keeps rising; the chlorine analyser freezes; the town tank logger goes silent', () => {

@@ -64,6 +64,35 @@ export const DETECTOR_DOCS: Readonly<Record<string, DetectorConfigDoc>> = {
 };
 
 /**
+ * Detector documents per asset (keyed by the asset's key), stored through the API once the asset's
+ * sensors exist: rules across an asset's sensors.
+ *
+ * Old Town is a pressure-managed DMA: its inlet valve follows a time schedule that holds the
+ * critical point at 3.0–3.2 bar through the day, so the demand curve that moves inlet flow by a
+ * factor of three barely moves that pressure. A leak adds flow (and head loss) the schedule does not
+ * know about: the critical point falls under its band while the inlet keeps drawing water, whatever
+ * the time of day. Low pressure with low inflow would rather be a supply fault (a closed valve),
+ * hence the flow condition, set above the DMA's legitimate night use (~80 m³/h).
+ */
+export const ASSET_DETECTOR_DOCS: Readonly<Record<string, DetectorConfigDoc>> = {
+  'meter-l1': {
+    assetRules: [
+      {
+        id: 'leak-suspected',
+        op: 'and',
+        conditions: [
+          { sensor: 'dma-l1/pressure', when: 'below', value: 2.85, clear: 2.9, forS: 60 },
+          { sensor: 'dma-l1/flow', when: 'above', value: 100, clear: 95 },
+        ],
+        severity: 'major',
+        description:
+          'Old Town critical point under its managed pressure band for a minute while inflow is above the night use: a leak or burst',
+      },
+    ],
+  },
+};
+
+/**
  * Alarm rules per sensor type (the defaults an operator of such a network would set), stored
  * through the API at set-up; what they do not cover follows the built-in defaults.
  */
@@ -268,7 +297,7 @@ export const SENSORS: readonly SensorSpec[] = [
 /** When the injected events happen, in ms after the demo starts. */
 export interface Scenario {
   readonly startedAt: number;
-  /** Old Town leak: extra flow (night flow rises) and lower pressure. */
+  /** Old Town leak: extra flow (night flow rises) and lower pressure (raises `leak-suspected`). */
   readonly leakAt: number;
   /** Pump 2 bearing wear: vibration climbs steadily from here. */
   readonly bearingWearAt: number;
@@ -278,12 +307,13 @@ export interface Scenario {
   readonly silentAt: number;
 }
 
-export function defaultScenario(startedAt: number): Scenario {
+/** The demo's events, with the leak two minutes in unless `leakAfterMs` says otherwise. */
+export function defaultScenario(startedAt: number, { leakAfterMs = 2 * 60_000 } = {}): Scenario {
   const min = 60_000;
   return {
     startedAt,
     bearingWearAt: startedAt - 6 * 60 * min,
-    leakAt: startedAt + 2 * min,
+    leakAt: startedAt + leakAfterMs,
     stuckAt: startedAt + 3 * min,
     silentAt: startedAt + 5 * min,
   };
@@ -349,7 +379,8 @@ export function valueAt(key: string, ts: number, s: Scenario, frozen: Map<string
     case 'dma-l1/flow':
       return round(180 * d + leak * 45 + n(4), 1);
     case 'dma-l1/pressure':
-      return round(3.6 - 0.8 * d ** 2 - leak * 0.45 + n(0.04), 3);
+      // Pressure-managed (see ASSET_DETECTOR_DOCS): demand moves it by a tenth of a bar at most.
+      return round(3.2 - 0.1 * d ** 2 - leak * 0.45 + n(0.04), 3);
     case 'dma-l1/chlorine': {
       const v = round(0.62 - 0.08 * d + n(0.02), 3);
       if (ts < s.stuckAt) {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { FormError, SelectField, TextField, useSubmission } from '../admin/forms';
 import { JsonEditor, parseJson } from '../admin/JsonEditor';
 import type { Page } from '../api/types';
@@ -9,11 +9,12 @@ import { formatFull } from '../ui/format';
 import { EmptyState, ErrorState, Loading } from '../ui/States';
 import {
   ACTIVE,
+  applyLabMessage,
   type BacktestRun,
   describeExplanation,
   describeProgress,
+  type LiveRun,
   type LogLine,
-  logLineOf,
   mergeLog,
   type PassSummary,
 } from './backtest-log';
@@ -42,63 +43,52 @@ function SummaryLine({ label, s }: { label: string; s: PassSummary }) {
 }
 
 /** One run: progress, outcome, the live log and the episodes found. */
-function RunView({ runId, onChanged }: { runId: string; onChanged: () => void }) {
-  const { api, stream } = useServices();
+function RunView({
+  runId,
+  live,
+  resyncs,
+  onChanged,
+}: {
+  runId: string;
+  live: LiveRun | undefined;
+  /** Bumped when the live stream could not resume: read the stored log again. */
+  resyncs: number;
+  onChanged: () => void;
+}) {
+  const { api } = useServices();
   const can = useCan();
   const { registry } = useRegistry();
   const run = useQuery(`backtest:${runId}`, (signal) =>
     api.get<BacktestRun>(`/api/v1/backtests/${runId}`, { signal }),
   );
-  const [lines, setLines] = useState<readonly LogLine[]>([]);
-  const [progress, setProgress] = useState<{ rowsDone: number; rowsTotal: number } | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
+  const [stored, setStored] = useState<readonly LogLine[]>([]);
   const cancel = useSubmission();
   const logRef = useRef<HTMLOListElement>(null);
   const reloadRun = run.reload;
 
-  // Follow the lab channel first, then read the stored log: nothing falls in between, and the
-  // lines both deliver are merged by their sequence number.
+  // The stored log, merged with the live lines by sequence number (each shown once).
   useEffect(() => {
-    setLines([]);
-    setProgress(null);
-    setStatus(null);
     const ctrl = new AbortController();
-    const load = () =>
-      api
-        .get<{ items: LogLine[] }>(`/api/v1/backtests/${runId}/log`, {
-          query: { limit: 1000 },
-          signal: ctrl.signal,
-        })
-        .then((r) => setLines((l) => mergeLog(l, r.items)))
-        .catch(() => undefined);
-    const stop = stream.follow('lab', {
-      event: (m) => {
-        if (m.payload.runId !== runId) return;
-        if (m.type === 'backtest.log') {
-          const line = logLineOf(m.payload);
-          if (line) setLines((l) => mergeLog(l, [line]));
-        } else if (m.type === 'backtest.progress') {
-          setProgress({ rowsDone: Number(m.payload.rowsDone), rowsTotal: Number(m.payload.rowsTotal) });
-        } else if (m.type === 'backtest.status') {
-          setStatus(String(m.payload.status));
-          if (!ACTIVE.has(String(m.payload.status))) {
-            reloadRun();
-            onChanged();
-          }
-        }
-      },
-      // Reconnected without a way to resume: read what was missed.
-      resync: () => {
-        void load();
-        reloadRun();
-      },
-    });
-    void load();
-    return () => {
-      stop();
-      ctrl.abort();
-    };
-  }, [api, stream, runId, reloadRun, onChanged]);
+    api
+      .get<{ items: LogLine[] }>(`/api/v1/backtests/${runId}/log`, {
+        query: { limit: 1000 },
+        signal: ctrl.signal,
+      })
+      .then((r) => setStored((l) => mergeLog(l, r.items)))
+      .catch(() => undefined);
+    if (resyncs > 0) reloadRun();
+    return () => ctrl.abort();
+  }, [api, runId, resyncs, reloadRun]);
+  const lines = useMemo(() => mergeLog(stored, live?.lines ?? []), [stored, live?.lines]);
+
+  // It ended while shown: read its outcome and summary.
+  const liveStatus = live?.status ?? null;
+  useEffect(() => {
+    if (liveStatus !== null && !ACTIVE.has(liveStatus)) {
+      reloadRun();
+      onChanged();
+    }
+  }, [liveStatus, reloadRun, onChanged]);
 
   useEffect(() => {
     const el = logRef.current;
@@ -108,9 +98,9 @@ function RunView({ runId, onChanged }: { runId: string; onChanged: () => void })
   if (run.error) return <ErrorState message={run.error} onRetry={run.reload} />;
   const r = run.data;
   if (!r) return <Loading what="Loading the backtest" />;
-  const current = status ?? r.status;
-  const active = ACTIVE.has(current) && ACTIVE.has(r.status);
-  const shown = { status: current, ...(progress ?? { rowsDone: r.rowsDone, rowsTotal: r.rowsTotal }) };
+  const current = ACTIVE.has(r.status) ? (liveStatus ?? r.status) : r.status;
+  const active = ACTIVE.has(current);
+  const shown = { status: current, ...(live?.progress ?? { rowsDone: r.rowsDone, rowsTotal: r.rowsTotal }) };
   const sensor = registry.sensorById.get(r.sensorId);
   const s = r.summary;
   const stopRun = async () => {
@@ -250,7 +240,7 @@ function RunView({ runId, onChanged }: { runId: string; onChanged: () => void })
  * WebSocket's `lab` channel.
  */
 export function BacktestRunner({ sensorId }: { sensorId: string }) {
-  const { api } = useServices();
+  const { api, stream } = useServices();
   const can = useCan();
   const write = can('detection:write');
   const { registry } = useRegistry();
@@ -272,6 +262,18 @@ export function BacktestRunner({ sensorId }: { sensorId: string }) {
   useEffect(() => setForm((f) => ({ ...f, sensorId: sensorId || f.sensorId })), [sensorId]);
   const start = useSubmission(['sensorId', 'from', 'to', 'threshold', 'config']);
   const refresh = runs.reload;
+  const [live, setLive] = useState<ReadonlyMap<string, LiveRun>>(new Map());
+  const [resyncs, setResyncs] = useState(0);
+
+  // Followed while the runner is open, so a run started here streams from its first line.
+  useEffect(
+    () =>
+      stream.follow('lab', {
+        event: (m) => setLive((runs) => applyLabMessage(runs, m)),
+        resync: () => setResyncs((n) => n + 1),
+      }),
+    [stream],
+  );
 
   const submit = async () => {
     const doc = form.config.trim() === '' ? null : parseJson(form.config);
@@ -418,7 +420,15 @@ export function BacktestRunner({ sensorId }: { sensorId: string }) {
           </table>
         </div>
       )}
-      {selected ? <RunView key={selected} runId={selected} onChanged={refresh} /> : null}
+      {selected ? (
+        <RunView
+          key={selected}
+          runId={selected}
+          live={live.get(selected)}
+          resyncs={resyncs}
+          onChanged={refresh}
+        />
+      ) : null}
     </section>
   );
 }

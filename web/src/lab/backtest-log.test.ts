@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { describeExplanation, describeProgress, type LogLine, logLineOf, mergeLog } from './backtest-log';
+import {
+  applyLabMessage,
+  describeExplanation,
+  describeProgress,
+  LIVE_RUNS_KEPT,
+  type LiveRun,
+  type LogLine,
+  logLineOf,
+  mergeLog,
+} from './backtest-log';
 
 const line = (seq: number, message = `line ${seq}`): LogLine => ({
   seq,
@@ -47,5 +56,43 @@ describe('describeExplanation', () => {
     );
     expect(describeExplanation('{not json')).toBe('{not json');
     expect(describeExplanation('{"score":1}')).toBe('{"score":1}');
+  });
+});
+
+describe('applyLabMessage', () => {
+  const log = (runId: string, seq: number) => ({
+    type: 'backtest.log',
+    payload: { runId, seq, at: 0, level: 'info', message: `line ${seq}` },
+  });
+  it("keeps each run's lines, progress and status", () => {
+    let runs: ReadonlyMap<string, LiveRun> = new Map();
+    runs = applyLabMessage(runs, log('r1', 2));
+    runs = applyLabMessage(runs, log('r1', 1));
+    runs = applyLabMessage(runs, {
+      type: 'backtest.progress',
+      payload: { runId: 'r1', rowsDone: 5, rowsTotal: 10 },
+    });
+    runs = applyLabMessage(runs, { type: 'backtest.status', payload: { runId: 'r1', status: 'succeeded' } });
+    expect(runs.get('r1')).toEqual({
+      lines: [line(1).seq, line(2).seq].map((seq) => ({
+        seq,
+        at: '1970-01-01T00:00:00.000Z',
+        level: 'info',
+        message: `line ${seq}`,
+      })),
+      progress: { rowsDone: 5, rowsTotal: 10 },
+      status: 'succeeded',
+    });
+    // A message that changes nothing keeps the same map (no re-render).
+    expect(applyLabMessage(runs, log('r1', 1))).toBe(runs);
+    expect(applyLabMessage(runs, { type: 'backtest.log', payload: { seq: 1 } })).toBe(runs);
+  });
+
+  it('keeps the runs heard of most recently', () => {
+    let runs: ReadonlyMap<string, LiveRun> = new Map();
+    for (let i = 0; i <= LIVE_RUNS_KEPT; i++) runs = applyLabMessage(runs, log(`r${i}`, 1));
+    expect(runs.size).toBe(LIVE_RUNS_KEPT);
+    expect(runs.has('r0')).toBe(false);
+    expect(runs.has(`r${LIVE_RUNS_KEPT}`)).toBe(true);
   });
 });

@@ -82,6 +82,53 @@ export function logLineOf(payload: Record<string, unknown>): LogLine | null {
   };
 }
 
+/** What the live stream told about one run. */
+export interface LiveRun {
+  readonly lines: readonly LogLine[];
+  readonly progress: { readonly rowsDone: number; readonly rowsTotal: number } | null;
+  readonly status: string | null;
+}
+
+/** Runs whose live messages are kept (the newest seen; older ones are read from the API). */
+export const LIVE_RUNS_KEPT = 20;
+
+/**
+ * Folds one `lab` message into the runs' live state (a new map when it changed anything). Every
+ * run's messages are kept from the moment the page follows the channel, so a run started from
+ * this page has its first lines even when it finishes before its view has loaded.
+ */
+export function applyLabMessage(
+  runs: ReadonlyMap<string, LiveRun>,
+  m: { type: string; payload: Record<string, unknown> },
+): ReadonlyMap<string, LiveRun> {
+  const id = m.payload.runId;
+  if (typeof id !== 'string') return runs;
+  const prev = runs.get(id) ?? { lines: [], progress: null, status: null };
+  let next: LiveRun = prev;
+  if (m.type === 'backtest.log') {
+    const line = logLineOf(m.payload);
+    const lines = line ? mergeLog(prev.lines, [line]) : prev.lines;
+    if (lines !== prev.lines) next = { ...prev, lines };
+  } else if (m.type === 'backtest.progress') {
+    next = {
+      ...prev,
+      progress: { rowsDone: Number(m.payload.rowsDone), rowsTotal: Number(m.payload.rowsTotal) },
+    };
+  } else if (m.type === 'backtest.status') {
+    next = { ...prev, status: String(m.payload.status) };
+  }
+  if (next === prev) return runs;
+  const out = new Map(runs);
+  out.delete(id);
+  out.set(id, next);
+  // Insertion order is recency: drop the runs not heard of for longest.
+  for (const old of out.keys()) {
+    if (out.size <= LIVE_RUNS_KEPT) break;
+    out.delete(old);
+  }
+  return out;
+}
+
 /** `1,234 of 5,000 readings (25 %)`, or the status while nothing is known. */
 export function describeProgress(run: { status: string; rowsDone: number; rowsTotal: number }): string {
   if (run.rowsTotal === 0) return run.status === 'queued' ? 'Waiting in the queue' : run.status;

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, createTestAppOn, type TestApp } from './helpers/app.js';
-import { createTestDatabase } from './helpers/databases.js';
-import { REDIS_URL, testKey } from './helpers/env.js';
+import { createReplicaPair, createTestAppOn, type TestApp } from './helpers/app.js';
 import { seedTelemetry, type TelemetryFixture } from './helpers/telemetry.js';
 
 let next = Date.now() - 3_600_000;
@@ -62,19 +60,12 @@ describe('the tenant ingest rate', () => {
 describe('the tenant ingest rate across instances (Redis)', () => {
   let one: TestApp;
   let two: TestApp;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
+
   beforeAll(async () => {
-    const db = await createTestDatabase('postgres');
-    drop = db.drop;
-    const shared = { DATABASE_URL: db.url, REDIS_URL, SECRET_KEY: testKey(), ENCRYPTION_KEY: testKey() };
-    one = await createTestApp(shared);
-    two = await createTestApp(shared);
+    ({ one, two, close } = await createReplicaPair());
   });
-  afterAll(async () => {
-    await one?.close();
-    await two?.close();
-    await drop?.();
-  });
+  afterAll(async () => close?.());
 
   it('adds what every instance accepted', async () => {
     const f = await seedTelemetry(one);

@@ -2,9 +2,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { DetectionEvent } from '../src/detection/pipeline/detection-event.js';
-import { createTestApp, createTestAppOn, type TestApp } from './helpers/app.js';
-import { createTestDatabase } from './helpers/databases.js';
-import { REDIS_URL, testKey } from './helpers/env.js';
+import { createReplicaPair, createTestAppOn, type TestApp } from './helpers/app.js';
 import { loginAs, seedUser } from './helpers/identity.js';
 import { authed, Client, connect, listen } from './helpers/stream-client.js';
 import { seedTelemetry, type TelemetryFixture } from './helpers/telemetry.js';
@@ -307,20 +305,12 @@ describe('the live stream (WebSocket)', () => {
 describe('fan-out across instances through Redis', () => {
   let one: TestApp;
   let two: TestApp;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const db = await createTestDatabase('postgres');
-    drop = db.drop;
-    const shared = { DATABASE_URL: db.url, REDIS_URL, SECRET_KEY: testKey(), ENCRYPTION_KEY: testKey() };
-    one = await createTestApp(shared);
-    two = await createTestApp(shared);
+    ({ one, two, close } = await createReplicaPair());
   });
-  afterAll(async () => {
-    await one?.close();
-    await two?.close();
-    await drop?.();
-  });
+  afterAll(async () => close?.());
 
   it('an alarm raised and a reading ingested on one instance reach a client connected to the other', async () => {
     const f = await seedTelemetry(one);

@@ -7,7 +7,7 @@ import type { Dialect } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
 import { closeServices, createServices, type Services } from '../../src/services.js';
 import { createTestDatabase } from './databases.js';
-import { testConfig } from './env.js';
+import { REDIS_URL, testConfig, testKey } from './env.js';
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -56,6 +56,26 @@ export async function createTestAppOn(
     ...t,
     close: async () => {
       await t.close();
+      await db.drop();
+    },
+  };
+}
+
+/**
+ * Two instances as replicas run them: one fresh PostgreSQL database, the test Redis and the same
+ * keys. Closing closes both and drops the database.
+ */
+export async function createReplicaPair(): Promise<{ one: TestApp; two: TestApp; close(): Promise<void> }> {
+  const db = await createTestDatabase('postgres');
+  const shared = { DATABASE_URL: db.url, REDIS_URL, SECRET_KEY: testKey(), ENCRYPTION_KEY: testKey() };
+  const one = await createTestApp(shared);
+  const two = await createTestApp(shared);
+  return {
+    one,
+    two,
+    close: async () => {
+      await one.close();
+      await two.close();
       await db.drop();
     },
   };

@@ -138,7 +138,7 @@ describe.each(DIALECTS)('backtests over the API on %s', (dialect) => {
     expect(current).not.toBeNull();
     // The sine crosses 5.5 in every period: the candidate's rule raises many more episodes.
     expect(run.summary.episodes).toBeGreaterThan(current.episodes);
-    expect((run.summary.byDetector as Record<string, number>)['threshold']).toBeGreaterThan(5);
+    expect((run.summary.byDetector as Record<string, number>).threshold).toBeGreaterThan(5);
     const lines = await log(run.id);
     expect(
       lines.some((l) => /with the candidate document over the defaults.*comparing/.test(l.message)),

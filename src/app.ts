@@ -15,6 +15,7 @@ import { modelRoutes } from './detection/models/models.routes.js';
 import { anomalyRoutes } from './detection/pipeline/anomalies.routes.js';
 import { detectionStatusRoutes } from './detection/pipeline/detection-status.routes.js';
 import { deviceCredentialRoutes } from './devices/device-credentials.routes.js';
+import { toTrustProxy } from './http/client-address.js';
 import { clientKey } from './http/client-key.js';
 import { corsPlugin } from './http/cors.js';
 import { AppError } from './http/errors/catalogue.js';
@@ -238,11 +239,4 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   await app.register(webUiPlugin, {});
 
   return app;
-}
-
-/** A hop count means "trust the nearest n proxies"; Fastify takes that as a function of the hop index. */
-function toTrustProxy(
-  value: boolean | number | string[],
-): boolean | string[] | ((addr: string, hop: number) => boolean) {
-  return typeof value === 'number' ? (_addr, hop) => hop < value : value;
 }

@@ -358,3 +358,68 @@ describe('fan-out across instances through Redis', () => {
     after.close();
   });
 });
+
+describe('the live stream against abuse', () => {
+  let t: TestApp;
+  let url: string;
+  let f: TelemetryFixture;
+
+  beforeAll(async () => {
+    t = await createTestAppOn('sqlite', {
+      ENABLE_RATE_LIMIT: 'true',
+      RATE_LIMIT_AUTH: '3/minute',
+      // Generous for the fixture's own set-up requests.
+      RATE_LIMIT_DEFAULT: '10000/minute',
+      STREAM_MAX_CLIENT_MESSAGES_PER_S: '5',
+      // The test's connections come from loopback: it plays the proxy that forwards clients.
+      TRUST_PROXY: 'loopback',
+    });
+    f = await seedTelemetry(t);
+    url = await listen(t);
+  });
+  afterAll(async () => t?.close());
+
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  it('closes a client that floods it with messages (4429), and keeps one within the rate', async () => {
+    const calm = await authed(url, f.admin.accessToken);
+    const flood = await authed(url, f.admin.accessToken);
+    for (let i = 0; i < 40; i++) flood.send({ type: 'ping', ref: String(i) });
+    const closed = await flood.closed;
+    expect(closed).toEqual({ code: 4429, reason: 'too many messages: at most 5 a second' });
+    calm.send({ type: 'ping', ref: 'still-here' });
+    await calm.next((m) => m.type === 'pong' && m.payload.ref === 'still-here', 'pong');
+    calm.close();
+  });
+
+  it("counts failed authentications against the address's login limit, by the forwarded address", async () => {
+    for (let i = 0; i < 3; i++) {
+      const c = await connect(url, from('203.0.113.7'));
+      if (typeof c === 'number') throw new Error(`refused: ${c}`);
+      c.send({ type: 'auth', token: 'not-a-token' });
+      expect((await c.closed).code).toBe(4401);
+    }
+    // Spent: the next upgrade from that address is refused, and so is a login over HTTP from it.
+    expect(await connect(url, from('203.0.113.7'))).toBe(429);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: from('203.0.113.7'),
+      remoteAddress: '127.0.0.1',
+      payload: { email: 'nobody@example.com', password: 'x' },
+    });
+    expect(login.statusCode).toBe(429);
+    // Another client behind the same proxy is not affected.
+    const other = await connect(url, from('203.0.113.8'));
+    expect(typeof other).not.toBe('number');
+    (other as Client).close();
+  });
+
+  it('refuses a blocked address at the upgrade', async () => {
+    await t.services.guard.blocks.block('198.51.100.9', 'test', Date.now());
+    expect(await connect(url, from('198.51.100.9'))).toBe(403);
+    const ok = await connect(url, from('198.51.100.10'));
+    expect(typeof ok).not.toBe('number');
+    (ok as Client).close();
+  });
+});

@@ -142,6 +142,8 @@ export interface Config {
     readonly queueMax: number;
     /** The highest conflated readings rate a subscription may ask for. */
     readonly maxRatePerS: number;
+    /** Messages a client may send a second (bursts of twice that), else it is closed 4429. */
+    readonly clientMessagesPerS: number;
   };
   readonly notifications: {
     readonly renotifyMs: number;
@@ -299,6 +301,7 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     idleTimeoutMs: r.int('STREAM_IDLE_TIMEOUT_S', { min: 1, max: 86_400 }, 300) * 1000,
     queueMax: r.int('STREAM_QUEUE_MAX', { min: 10, max: 1_000_000 }, 1000),
     maxRatePerS: r.int('STREAM_MAX_RATE_PER_S', { min: 1, max: 100 }, 10),
+    clientMessagesPerS: r.int('STREAM_MAX_CLIENT_MESSAGES_PER_S', { min: 1, max: 10_000 }, 20),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
 

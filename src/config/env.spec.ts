@@ -217,6 +217,11 @@ export const ENV_VARS = {
     default: '10',
     doc: 'The highest rate (messages per second) a readings subscription may ask for; readings in between are conflated (the newest per sensor wins).',
   },
+  STREAM_MAX_CLIENT_MESSAGES_PER_S: {
+    group: 'Live stream',
+    default: '20',
+    doc: 'Messages (auth, subscribe, unsubscribe, ping) one live-stream client may send a second, with bursts of twice that; a client sending faster is closed with `4429`.',
+  },
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: {
     group: 'Rate limits',
     default: '200',

@@ -6,6 +6,8 @@ import { authenticateAccessToken, authenticateApiKey } from '../auth/authenticat
 import type { Permission } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { TOKEN_PREFIX } from '../auth/tokens.js';
+import { clientAddress } from '../http/client-address.js';
+import { clientKey } from '../http/client-key.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
 import { type HubMessage, PLATFORM } from './hub.js';
@@ -64,7 +66,7 @@ function refuse(socket: Duplex, status: number, code: string, detail: string): v
     detail,
   });
   socket.end(
-    `HTTP/1.1 ${status} ${({ 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' } as Record<number, string>)[status] ?? 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${status} ${({ 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>)[status] ?? 'Bad Request'}\r\n` +
       'content-type: application/problem+json\r\n' +
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       'connection: close\r\n\r\n' +
@@ -84,13 +86,17 @@ export class StreamServer {
   private readonly perUser = new Map<string, number>();
   private readonly pendingPerIp = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** The client's address, believing X-Forwarded-For only from TRUST_PROXY's proxies. */
+  private readonly clientIp: (req: IncomingMessage) => string;
   private unsubscribe: (() => void) | undefined;
   readonly stats = { accepted: 0, refused: 0, slowConsumers: 0, conflated: 0, sent: 0 };
 
   constructor(
     private readonly services: Services,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.clientIp = clientAddress(services.config.http.trustProxy);
+  }
 
   get connectionCount(): number {
     return this.connections.size;
@@ -147,7 +153,7 @@ export class StreamServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    const ip = req.socket.remoteAddress ?? 'unknown';
+    const ip = this.clientIp(req);
     for (const name of url.searchParams.keys()) {
       if (URL_CREDENTIALS.includes(name.toLowerCase())) {
         this.stats.refused++;
@@ -165,13 +171,66 @@ export class StreamServer {
       refuse(socket, 403, 'ORIGIN_REFUSED', 'This origin may not open the live stream');
       return;
     }
-    const pending = this.pendingPerIp.get(ip) ?? 0;
+    const pending = this.pendingPerIp.get(clientKey(ip)) ?? 0;
     if (pending >= MAX_PENDING_PER_IP) {
       this.stats.refused++;
       refuse(socket, 429, 'RATE_LIMITED', 'Too many unauthenticated live-stream connections');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, ip));
+    void this.admissible(ip)
+      .then((refusal) => {
+        if (refusal) {
+          this.stats.refused++;
+          refuse(socket, refusal.status, refusal.code, refusal.detail);
+        } else if (!socket.destroyed)
+          this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, ip));
+      })
+      .catch((err: Error) => {
+        this.services.logger.warn({ err: err.message }, 'stream: upgrade check failed');
+        refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'The live stream cannot take connections right now');
+      });
+  }
+
+  /**
+   * What the HTTP pipeline would refuse this address for, before a socket is accepted: a blocked
+   * or denied address (the threat guard), or one that spent its authentication attempts (the
+   * `auth` rate-limit class, which failed live-stream authentications count against too).
+   */
+  private async admissible(ip: string): Promise<{ status: number; code: string; detail: string } | null> {
+    const { config, guard, rateLimits } = this.services;
+    if (config.guard.enabled) {
+      const standing = await guard.standing(ip);
+      if (standing === 'denied')
+        return {
+          status: 403,
+          code: 'REQUEST_BLOCKED',
+          detail: 'Requests from this address are not accepted',
+        };
+      if (standing && standing !== 'allowed')
+        return {
+          status: 403,
+          code: 'REQUEST_BLOCKED',
+          detail: `This address is blocked for ${Math.max(1, Math.ceil((standing.until - this.clock()) / 1000))} s after suspicious requests`,
+        };
+    }
+    if (config.rateLimit.enabled) {
+      const wait = await rateLimits.retryAfter('auth', `ip:${clientKey(ip)}`);
+      if (wait > 0)
+        return {
+          status: 429,
+          code: 'RATE_LIMITED',
+          detail: `Too many failed authentications from this address; retry in ${wait} s`,
+        };
+    }
+    return null;
+  }
+
+  /** A failed authentication counts as a failed login does over HTTP: for the IP's limit and its risk. */
+  private async authFailed(ip: string): Promise<void> {
+    const { config, guard, rateLimits } = this.services;
+    if (config.guard.enabled) guard.record(ip, 'failed-login');
+    if (config.rateLimit.enabled)
+      await rateLimits.hit('auth', `ip:${clientKey(ip)}`, 'client IP').catch(() => undefined);
   }
 
   private onConnection(ws: WebSocket, ip: string): void {
@@ -195,15 +254,20 @@ export class StreamServer {
     );
     this.connections.add(conn);
     metrics?.wsConnections.set(this.connections.size);
-    this.pendingPerIp.set(ip, (this.pendingPerIp.get(ip) ?? 0) + 1);
+    const ipKey = clientKey(ip);
+    this.pendingPerIp.set(ipKey, (this.pendingPerIp.get(ipKey) ?? 0) + 1);
     let pending = true;
     const settlePending = () => {
       if (!pending) return;
       pending = false;
-      const n = (this.pendingPerIp.get(ip) ?? 1) - 1;
-      if (n <= 0) this.pendingPerIp.delete(ip);
-      else this.pendingPerIp.set(ip, n);
+      const n = (this.pendingPerIp.get(ipKey) ?? 1) - 1;
+      if (n <= 0) this.pendingPerIp.delete(ipKey);
+      else this.pendingPerIp.set(ipKey, n);
     };
+    // A token bucket of the client's own messages: a flood closes the connection, not the server.
+    const { clientMessagesPerS } = this.services.config.stream;
+    let tokens = 2 * clientMessagesPerS;
+    let refilledAt = this.clock();
     const authTimer = setTimeout(
       () => conn.close(CLOSE.unauthenticated, 'authenticate first: {"type":"auth","token":…}'),
       this.services.config.stream.authTimeoutMs,
@@ -212,6 +276,17 @@ export class StreamServer {
     // Messages are handled one at a time, in order (auth before the first subscribe).
     let chain: Promise<void> = Promise.resolve();
     ws.on('message', (data, isBinary) => {
+      const now = this.clock();
+      tokens = Math.min(2 * clientMessagesPerS, tokens + ((now - refilledAt) / 1000) * clientMessagesPerS);
+      refilledAt = now;
+      if (tokens < 1) {
+        if (!conn.closed) {
+          this.services.metrics?.wsDisconnects.inc({ reason: 'message-flood' });
+          conn.close(CLOSE.tooMany, `too many messages: at most ${clientMessagesPerS} a second`);
+        }
+        return;
+      }
+      tokens -= 1;
       const text = isBinary ? '' : data.toString();
       chain = chain
         .then(async () => {
@@ -234,7 +309,10 @@ export class StreamServer {
             const who = await this.authenticate(m.token);
             // Gone while we looked: nothing to admit (its close handler has already run).
             if (conn.closed) return;
-            if (!who) return conn.close(CLOSE.unauthenticated, 'invalid or expired token');
+            if (!who) {
+              await this.authFailed(ip);
+              return conn.close(CLOSE.unauthenticated, 'invalid or expired token');
+            }
             if (!this.admit(conn, who.principal)) return;
             conn.expiresAt = who.expiresAt;
             if (who.principal.kind === 'api-key') conn.apiKey = m.token;

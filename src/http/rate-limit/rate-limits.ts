@@ -88,6 +88,18 @@ export class RateLimits {
   }
 
   /**
+   * Seconds until `key` may be counted again under `cls` when its allowance is spent (the next
+   * hit would be refused), else 0 — without counting anything (the live stream checks before it accepts a connection whose
+   * authentication would be counted). A store that cannot answer lets it through: counting, when
+   * it happens, still enforces the limit.
+   */
+  async retryAfter(cls: RateLimitClass, key: string): Promise<number> {
+    const res = await this.classes[cls].get(key).catch(() => null);
+    if (!res || res.consumedPoints < this.config.classes[cls].points) return 0;
+    return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  }
+
+  /**
    * Takes `count` readings from a tenant's budget of `perS` readings per second (averaged over
    * 10 s); throws 429 when the budget is spent. A batch larger than the whole window's budget is
    * refused outright: no wait would let it through.

@@ -11,7 +11,8 @@ const MIN = 60_000;
 interface Run {
   id: string;
   status: string;
-  sensorId: string;
+  scope: string;
+  targetId: string;
   summary: Record<string, unknown> & { episodes: number; anomalyRows: number; rows: number };
   episodes: { from: string; to: string; peakAt: string; peakScore: number; detectors: string[] }[] | null;
   error: string | null;
@@ -83,7 +84,7 @@ describe.each(DIALECTS)('backtests over the API on %s', (dialect) => {
     expect(res.statusCode, res.body).toBe(202);
     const queued = res.json() as Run;
     expect(res.headers.location).toBe(`/api/v1/backtests/${queued.id}`);
-    expect(queued).toMatchObject({ sensorId: f.ids.pA, cancelRequested: false });
+    expect(queued).toMatchObject({ scope: 'sensor', targetId: f.ids.pA, cancelRequested: false });
     expect(['queued', 'running', 'succeeded']).toContain(queued.status);
 
     const run = await finished(queued.id);
@@ -120,7 +121,7 @@ describe.each(DIALECTS)('backtests over the API on %s', (dialect) => {
     expect(live.some((m) => m.type === 'backtest.progress' && m.payload.rowsDone === N)).toBe(true);
     expect(live.find((m) => m.type === 'backtest.status' && m.payload.status === 'succeeded')).toBeDefined();
 
-    const list = (await call('GET', `/backtests?sensorId=${f.ids.pA}`, undefined, viewer.auth)).json();
+    const list = (await call('GET', `/backtests?targetId=${f.ids.pA}`, undefined, viewer.auth)).json();
     expect(list.items.map((r: Run) => r.id)).toContain(run.id);
   });
 
@@ -204,7 +205,8 @@ describe.each(DIALECTS)('backtests over the API on %s', (dialect) => {
     const held = (id: string, status: string) => ({
       id,
       tenant_id: f.tenantId,
-      sensor_id: f.ids.pA,
+      scope: 'sensor' as const,
+      target_id: f.ids.pA,
       status,
       params: '{}',
       rows_done: 0,
@@ -312,5 +314,88 @@ describe.each(DIALECTS)('backtests over the API on %s', (dialect) => {
     } finally {
       for (const c of clients) c.close();
     }
+  });
+
+  it('scores an asset: its sensors side by side, each with its own documents, and a candidate asset rule', async () => {
+    const asset = await call('POST', '/assets', { key: 'pump-a', name: 'Pump A', kind: 'pump' });
+    expect(asset.statusCode, asset.body).toBe(201);
+    const assetId = asset.json().id as string;
+    for (const id of [f.ids.pA, f.ids.fA])
+      expect(
+        (
+          await t.app.inject({
+            method: 'PATCH',
+            url: `/api/v1/sensors/${id}`,
+            headers: f.admin.auth,
+            payload: { assetId },
+          })
+        ).statusCode,
+      ).toBe(200);
+    // Flow half a minute after each pressure reading: the rows are the two timelines merged.
+    const flow = Array.from({ length: N }, (_, i) => ({
+      sensor: 'a/flow',
+      ts: t0 + i * MIN + 30_000,
+      value: (i >= 1300 && i < 1310 ? 80 : 50) + Math.sin(i / 5),
+    }));
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/ingest',
+      headers: f.apiKey,
+      payload: { readings: flow },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+
+    const wrong = await call('POST', '/backtests', {
+      assetId,
+      config: {
+        assetRules: [{ id: 'x', op: 'and', conditions: [{ sensor: 'b/pressure', when: 'above', value: 1 }] }],
+      },
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().errors[0].pointer).toBe('/body/config/assetRules/0/conditions/0/sensor');
+    const both = await call('POST', '/backtests', { assetId, sensorId: f.ids.pA });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().errors[0].pointer).toBe('/body/sensorId');
+
+    const started = await call('POST', '/backtests', {
+      assetId,
+      from,
+      to: new Date(t0 + N * MIN + 60_000).toISOString(),
+      config: {
+        assetRules: [
+          {
+            id: 'surge',
+            op: 'and',
+            conditions: [
+              { sensor: 'a/flow', when: 'above', value: 70 },
+              { sensor: 'a/pressure', when: 'above', value: 0 },
+            ],
+          },
+        ],
+      },
+    });
+    expect(started.statusCode, started.body).toBe(202);
+    expect(started.json()).toMatchObject({ scope: 'asset', targetId: assetId });
+    const run = await finished(started.json().id);
+    expect(run.status, run.error ?? '').toBe('succeeded');
+    expect(run.summary).toMatchObject({ rows: 2 * N, readingsInWindow: 2 * N });
+    expect(run.summary.current).not.toBeNull();
+    const surge = run.episodes!.find((e) => e.detectors.includes('asset-rule(surge)'));
+    expect(surge, JSON.stringify(run.episodes)).toBeDefined();
+    expect(surge!.from).toBe(new Date(t0 + 1300 * MIN + 30_000).toISOString());
+    // The configured documents (no asset document) have no such rule.
+    expect(
+      (run.summary.current as { byDetector: Record<string, number> }).byDetector['asset-rule(surge)'],
+    ).toBeUndefined();
+    const lines = await log(run.id);
+    expect(lines[1]!.message).toMatch(
+      /^Scoring the asset Pump A \(2 sensors: a\/flow, a\/pressure\) from .* with the candidate asset document and each sensor's own documents/,
+    );
+    expect(lines.some((l) => l.message.startsWith(`Read ${(2 * N).toLocaleString('en-GB')} rows`))).toBe(
+      true,
+    );
+    expect((await call('GET', `/backtests?targetId=${assetId}`)).json().items.map((r: Run) => r.id)).toEqual([
+      run.id,
+    ]);
   });
 });

@@ -651,7 +651,8 @@ export interface WorkOrdersTable {
 export interface BacktestRunsTable {
   id: string;
   tenant_id: string;
-  sensor_id: string;
+  scope: 'sensor' | 'asset';
+  target_id: string;
   /** `queued`, `running`, `succeeded`, `failed` or `cancelled`. */
   status: string;
   /** The request: window, candidate document (or null: the sensor's own), threshold, comparison (JSON). */

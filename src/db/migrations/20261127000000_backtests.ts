@@ -6,7 +6,9 @@ export async function up(db: SchemaDb): Promise<void> {
     .createTable('backtest_runs')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
-    .addColumn('sensor_id', 'text', (c) => c.notNull().references('sensors.id').onDelete('cascade'))
+    // `sensor` or `asset`; the target is not a foreign key (a run outlives a deleted target).
+    .addColumn('scope', 'text', (c) => c.notNull())
+    .addColumn('target_id', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('params', 'text', (c) => c.notNull())
     .addColumn('summary', 'text')
@@ -28,6 +30,11 @@ export async function up(db: SchemaDb): Promise<void> {
     .columns(['tenant_id', 'created_at', 'id'])
     .execute();
   await db.schema.createIndex('backtest_runs_status').on('backtest_runs').columns(['status']).execute();
+  await db.schema
+    .createIndex('backtest_runs_target')
+    .on('backtest_runs')
+    .columns(['tenant_id', 'target_id', 'created_at'])
+    .execute();
   await db.schema
     .createTable('backtest_log')
     .addColumn('run_id', 'text', (c) => c.notNull().references('backtest_runs.id').onDelete('cascade'))

@@ -4,14 +4,11 @@ import type { Db } from '../../db/database.js';
 import { dialectOf } from '../../db/dialect.js';
 import { AppError } from '../../http/errors/catalogue.js';
 import type { RealtimeHub } from '../../realtime/hub.js';
-import { findSensor, type Sensor } from '../../registry/sensors.repository.js';
 import type { QueryService } from '../../telemetry/query/query.service.js';
-import { MAX_RANGE_READINGS } from '../../telemetry/storage/readings.repository.js';
 import type { SeriesIds } from '../../telemetry/storage/series-ids.js';
-import { currentConfigs } from '../config/detector-config.repository.js';
 import type { DetectorConfigDoc } from '../config/detector-config.schema.js';
-import { type EffectiveConfig, effectiveConfig } from '../config/effective-config.js';
 import { type BacktestRow, backtest } from './backtest.js';
+import { type BacktestParams, planAsset, planSensor } from './backtest-plan.js';
 import {
   appendLog,
   type BacktestLogLine,
@@ -30,10 +27,14 @@ import { type Episode, EpisodeTracker, type PassSummary } from './episodes.js';
 
 export interface BacktestRequest {
   readonly tenantId: string;
-  readonly sensorId: string;
+  readonly scope: 'sensor' | 'asset';
+  readonly targetId: string;
   readonly from: number;
   readonly to: number;
-  /** A candidate document in place of the sensor's own; null scores with what is configured now. */
+  /**
+   * A candidate document in place of the sensor's own (or the asset's); null scores with what is
+   * configured now.
+   */
   readonly config: DetectorConfigDoc | null;
   readonly threshold?: number;
   /** With a candidate: also score with the configured documents, to compare. */
@@ -119,7 +120,8 @@ export class BacktestRunner {
       await insertBacktestRun(trx, {
         id,
         tenant_id: req.tenantId,
-        sensor_id: req.sensorId,
+        scope: req.scope,
+        target_id: req.targetId,
         status: 'queued',
         params: JSON.stringify({
           from: iso(req.from),
@@ -241,29 +243,6 @@ export class BacktestRunner {
     this.deps.hub.publish({ tenantId, channel: 'lab', type, id: null, payload, at: Date.now() });
   }
 
-  private async configs(
-    tenantId: string,
-    sensor: Sensor,
-    candidate: DetectorConfigDoc | null,
-  ): Promise<{ current: EffectiveConfig; candidate: EffectiveConfig | null; layers: string[] }> {
-    const docs = await currentConfigs(this.deps.db, tenantId, [
-      { scope: 'sensor_type', targetId: sensor.typeId },
-      { scope: 'sensor', targetId: sensor.id },
-    ]);
-    const typeDoc = docs.get(`sensor_type:${sensor.typeId}`);
-    const sensorDoc = docs.get(`sensor:${sensor.id}`);
-    const layers = [
-      typeDoc ? `sensor type document v${typeDoc.version}` : 'the defaults',
-      ...(sensorDoc ? [`sensor document v${sensorDoc.version}`] : []),
-    ];
-    return {
-      current: effectiveConfig(typeDoc?.document, sensorDoc?.document),
-      // A candidate takes the sensor document's place, over the sensor type's.
-      candidate: candidate === null ? null : effectiveConfig(typeDoc?.document, candidate),
-      layers,
-    };
-  }
-
   private async execute(id: string, tenantId: string): Promise<void> {
     const { db, instanceId } = this.deps;
     if (!(await claimRun(db, id, instanceId, Date.now()))) return;
@@ -315,62 +294,39 @@ export class BacktestRunner {
   private async score(id: string, tenantId: string) {
     const { db, limits } = this.deps;
     const run = (await findBacktestRun(db, tenantId, id))!;
-    const p = run.params as {
-      from: string;
-      to: string;
-      config: DetectorConfigDoc | null;
-      threshold: number | null;
-      compare: boolean;
-    };
-    const from = Date.parse(p.from);
-    const to = Date.parse(p.to);
-    const sensor = await findSensor(db, tenantId, run.sensorId);
-    if (!sensor) throw new Error('the sensor was deleted');
-    const cfg = await this.configs(tenantId, sensor, p.config);
-    const scoring = cfg.candidate ?? cfg.current;
-    const threshold = p.threshold ?? scoring.threshold;
+    const p = run.params as unknown as BacktestParams;
+    const plan = await (run.scope === 'asset' ? planAsset : planSensor)(
+      this.deps,
+      tenantId,
+      run.targetId,
+      p,
+      limits.maxRows,
+    );
     await this.log(
       tenantId,
       id,
       'info',
-      `Scoring ${sensor.name} (${sensor.key}) from ${p.from} to ${p.to} with ${
-        cfg.candidate ? `the candidate document over ${cfg.layers[0]}` : cfg.layers.join(' + ')
-      }, threshold ${threshold}${cfg.candidate && p.compare ? '; comparing with the configured documents' : ''}`,
+      `Scoring ${plan.label} from ${p.from} to ${p.to} with ${plan.documents}, threshold ${plan.threshold}${
+        plan.current ? '; comparing with the configured documents' : ''
+      }`,
     );
-
-    const series = (await this.deps.seriesIds.lookup([sensor.id])).get(sensor.id);
-    let readings: Awaited<ReturnType<QueryService['range']>> | null = null;
-    try {
-      readings = series === undefined ? null : await this.deps.queries.range(series, from, to);
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'UNPROCESSABLE')
-        throw new Error(
-          `the window holds more than ${count(MAX_RANGE_READINGS)} stored readings of ${sensor.key}; choose a shorter one`,
-        );
-      throw err;
-    }
-    const total = readings?.ts.length ?? 0;
-    if (!readings || total === 0)
-      throw new Error(`no readings of ${sensor.key} between ${p.from} and ${p.to}`);
-    const skip = Math.max(0, total - limits.maxRows);
-    if (skip > 0)
+    const { input } = plan;
+    const ts = input.ts;
+    const rows = ts.length;
+    if (plan.rowsInWindow > rows)
       await this.log(
         tenantId,
         id,
         'warn',
-        `The window holds ${count(total)} readings; scoring the newest ${count(limits.maxRows)} (BACKTEST_MAX_ROWS)`,
+        `The window holds ${count(plan.rowsInWindow)} rows; scoring the newest ${count(rows)} (BACKTEST_MAX_ROWS)`,
       );
-    const ts = readings.ts.subarray(skip);
-    const values = readings.value.subarray(skip);
-    const rows = ts.length;
     await this.log(
       tenantId,
       id,
       'info',
-      `Read ${count(rows)} readings (${iso(ts[0]!)} to ${iso(ts[rows - 1]!)})`,
+      `Read ${count(rows)} ${input.columns.length > 1 ? 'rows' : 'readings'} (${iso(ts[0]!)} to ${iso(ts[rows - 1]!)})`,
     );
 
-    const input = { ts, columns: [{ name: sensor.key, values }] };
     const kept: Episode[] = [];
     let logged = 0;
     const pending: Episode[] = [];
@@ -381,12 +337,9 @@ export class BacktestRunner {
         pending.push(e);
       }
     });
-    const candidateRows = backtest(input, {
-      effective: scoring,
-      ...(p.threshold === null ? {} : { threshold: p.threshold }),
-    });
-    const compare = cfg.candidate && p.compare ? new EpisodeTracker() : null;
-    const currentRows = compare ? backtest(input, { effective: cfg.current }) : null;
+    const candidateRows = backtest(input, plan.scoring);
+    const compare = plan.current ? new EpisodeTracker() : null;
+    const currentRows = plan.current ? backtest(input, plan.current) : null;
 
     let r = 0;
     let lastReport = Date.now();
@@ -396,8 +349,9 @@ export class BacktestRunner {
       const sliceEnd = Date.now() + SLICE_MS;
       while (r < rows && (r & 255 || Date.now() < sliceEnd)) {
         const row = candidateRows.next().value as BacktestRow;
-        tracker.add(ts[r]!, values[r]!, row);
-        if (currentRows) compare!.add(ts[r]!, values[r]!, currentRows.next().value as BacktestRow);
+        const value = plan.value(r);
+        tracker.add(ts[r]!, value, row);
+        if (currentRows) compare!.add(ts[r]!, value, currentRows.next().value as BacktestRow);
         r++;
       }
       if (r === rows) tracker.close();
@@ -427,36 +381,29 @@ export class BacktestRunner {
     }
     compare?.close();
 
-    const stored = await db
-      .selectFrom('anomalies')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('tenant_id', '=', tenantId)
-      .where('sensor_id', '=', sensor.id)
-      .where('ts', '>=', ts[0]!)
-      .where('ts', '<=', ts[rows - 1]!)
-      .executeTakeFirstOrThrow();
+    const stored = await plan.storedAnomalies(ts[0]!, ts[rows - 1]!);
     const result: PassSummary = tracker.summary();
     const current = compare?.summary() ?? null;
     const summary = {
       rows,
-      readingsInWindow: total,
+      readingsInWindow: plan.rowsInWindow,
       from: iso(ts[0]!),
       to: iso(ts[rows - 1]!),
-      threshold,
+      threshold: plan.threshold,
       ...result,
       current,
-      storedAnomalies: Number(stored.n),
+      storedAnomalies: stored,
     };
     return {
       rows,
       summary,
       episodes: kept,
       closing: (ms: number) =>
-        `Done in ${(ms / 1000).toFixed(1)} s: ${count(rows)} readings, ${result.anomalyRows} anomalous, ${result.episodes} episode${result.episodes === 1 ? '' : 's'}${
+        `Done in ${(ms / 1000).toFixed(1)} s: ${count(rows)} ${input.columns.length > 1 ? 'rows' : 'readings'}, ${result.anomalyRows} anomalous, ${result.episodes} episode${result.episodes === 1 ? '' : 's'}${
           current
             ? ` (the configured documents: ${current.episodes} episode${current.episodes === 1 ? '' : 's'})`
             : ''
-        }; the live pipeline stored ${Number(stored.n)} anomal${Number(stored.n) === 1 ? 'y' : 'ies'} in this window`,
+        }; the live pipeline stored ${stored} anomal${stored === 1 ? 'y' : 'ies'} in this window`,
     };
   }
 }
@@ -464,5 +411,6 @@ export class BacktestRunner {
 /** One log line per episode; its explanation is kept with the run's episodes, not repeated here. */
 function describe(e: Episode): string {
   const span = e.from === e.to ? iso(e.from) : `${iso(e.from)} to ${iso(e.to)}`;
-  return `Anomaly ${span}: peak ${e.peakScore.toFixed(2)} at value ${e.peakValue} (${e.detectors.join(', ') || 'ensemble'})`;
+  const value = Number.isNaN(e.peakValue) ? '' : ` at value ${e.peakValue}`;
+  return `Anomaly ${span}: peak ${e.peakScore.toFixed(2)}${value} (${e.detectors.join(', ') || 'ensemble'})`;
 }

@@ -23,7 +23,17 @@ export interface BacktestOptions {
    * sensor type's and a sensor's); wins over `config` for the sensor detectors.
    */
   readonly effective?: EffectiveConfig;
-  /** Ensemble threshold override. */
+  /**
+   * Each column's own merged configuration (a sensor's type and sensor documents, as the pipeline
+   * layers them); wins over `effective` and `config` for that column's detectors.
+   */
+  readonly columnConfigs?: readonly EffectiveConfig[];
+  /**
+   * The asset's document (its rules and its multivariate model's settings), as the pipeline reads
+   * it; when absent the rules and model follow `config`, as one document for everything.
+   */
+  readonly assetDoc?: DetectorConfigDoc | null;
+  /** Ensemble threshold override (every column and the asset). */
   readonly threshold?: number;
   /** Rows that are history only: learned and trained on, never flagged. */
   readonly trainRows?: number;
@@ -80,17 +90,28 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
       : { ...opts.effective, threshold: opts.threshold }
     : effectiveConfig(doc);
   const names = input.columns.map((c) => c.name);
-  const sensors = input.columns.map(() => ({
-    detector: new SensorDetector(config),
+  const withThreshold = (c: EffectiveConfig) =>
+    opts.threshold === undefined ? c : { ...c, threshold: opts.threshold };
+  const configs = input.columns.map((_, i) => {
+    const own = opts.columnConfigs?.[i];
+    return own ? withThreshold(own) : config;
+  });
+  const assetConfig = opts.assetDoc === undefined ? config : withThreshold(effectiveConfig(opts.assetDoc));
+  const sensors = input.columns.map((_, i) => ({
+    detector: new SensorDetector(configs[i]!),
     state: null as SensorState | null,
   }));
   for (const s of sensors) s.state = s.detector.newState();
-  let asset = new AssetDetector(assetRules(opts.config), names);
+  let asset = new AssetDetector(assetRules(opts.assetDoc === undefined ? opts.config : opts.assetDoc), names);
   const assetState = asset.newState();
+  /** Per column: the condition it was last found in (score and detectors), if any. */
+  const holding: ({ score: number; fired: string[] } | null)[] = input.columns.map(() => null);
   const out = new Evaluation();
   const rows = input.ts.length;
   const trainRows = opts.trainRows ?? 0;
-  const useForest = config.isolationForest.enabled;
+  const columnForest = configs.map((c) => c.isolationForest.enabled);
+  const assetForest = names.length > 1 && assetConfig.isolationForest.enabled;
+  const useForest = assetForest || columnForest.some(Boolean);
   let nextTrain = useForest
     ? Math.max(trainRows, trainRows > 0 ? 0 : DEFAULT_TRAIN_AT)
     : Number.POSITIVE_INFINITY;
@@ -104,26 +125,30 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
     if (r === nextTrain && r > 0) {
       modelVersion++;
       const seed = (opts.seed ?? 1) + modelVersion;
-      const p = { trees: config.isolationForest.trees, sampleSize: config.isolationForest.sampleSize, seed };
+      const params = (c: EffectiveConfig) => ({
+        trees: c.isolationForest.trees,
+        sampleSize: c.isolationForest.sampleSize,
+        seed,
+      });
       sensors.forEach((s, i) => {
         const h = history[i]!;
-        if (h.length < FEATURE_COUNT * 32) return;
+        if (!columnForest[i] || h.length < FEATURE_COUNT * 32) return;
         const rows = newest(h, FEATURE_COUNT);
-        const forest = IsolationForest.train(rows, FEATURE_COUNT, p);
+        const forest = IsolationForest.train(rows, FEATURE_COUNT, params(configs[i]!));
         const threshold = calibrateThreshold(forest, { rows, count: rows.length / FEATURE_COUNT });
-        s.detector = new SensorDetector(config, {
+        s.detector = new SensorDetector(configs[i]!, {
           id: `backtest-${names[i]}`,
           version: modelVersion,
           forest,
           threshold,
         });
       });
-      if (names.length > 1 && assetRows.length >= names.length * 32) {
+      if (assetForest && assetRows.length >= names.length * 32) {
         const rows = newest(assetRows, names.length);
-        const forest = IsolationForest.train(rows, names.length, p);
+        const forest = IsolationForest.train(rows, names.length, params(assetConfig));
         const threshold = calibrateThreshold(forest, { rows, count: rows.length / names.length });
         const model: ActiveModel = { id: 'backtest-asset', version: modelVersion, forest, threshold };
-        asset = new AssetDetector(asset.rules, names, model, config.isolationForest.fireAt);
+        asset = new AssetDetector(asset.rules, names, model, assetConfig.isolationForest.fireAt);
       }
       nextTrain = r * 2;
     }
@@ -132,6 +157,8 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
     let score = 0;
     let pointScore = 0;
     let raised = false;
+    // Each score is judged by the threshold of what produced it (a column's, or the asset's).
+    let anomalous = false;
     const fired: string[] = [];
     const why: string[] = [];
     let complete = true;
@@ -139,15 +166,28 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
       const v = input.columns[i]!.values[r]!;
       if (Number.isNaN(v)) {
         complete = false;
+        // A condition of this sensor (a limit, flatline, silence) holds until its next reading
+        // says otherwise: rows of the other sensors in between do not end it.
+        const held = holding[i];
+        if (held) {
+          anomalous = true;
+          if (held.score > score) score = held.score;
+          for (const d of held.fired) if (!fired.includes(d)) fired.push(d);
+        }
         continue;
       }
       const s = sensors[i]!;
       const state = s.state!;
-      if (useForest && sensorFeatures(state, ts, v, feat))
+      if (columnForest[i] && sensorFeatures(state, ts, v, feat))
         pushBounded(history[i]!, feat, FEATURE_COUNT, MAX_TRAINING_ROWS);
       s.detector.evaluate(state, ts, v, out);
       const prefix = sensors.length > 1 ? `${names[i]}:` : '';
       if (out.score > score) score = out.score;
+      if (out.score >= configs[i]!.threshold) anomalous = true;
+      holding[i] =
+        out.score >= configs[i]!.threshold && out.pointScore < configs[i]!.threshold
+          ? { score: out.score, fired: out.fired(0.5).map((d) => prefix + d) }
+          : null;
       if (out.pointScore > pointScore) pointScore = out.pointScore;
       for (const d of out.fired(0.5)) fired.push(prefix + d);
       for (const t of out.transitions) {
@@ -158,24 +198,27 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
       if (!out.late) {
         const a = asset.evaluate(assetState, names[i]!, ts, v);
         if (a.score > score) score = a.score;
+        if (a.score >= assetConfig.threshold) anomalous = true;
         if (a.score > pointScore) pointScore = a.score;
         if (a.score >= 0.5 && !fired.includes('iforest-asset')) fired.push('iforest-asset');
         for (const t of a.transitions) {
           why.push(`asset-rule(${t.ruleId}) ${t.state}`);
           if (t.state === 'raised') {
             score = 1;
+            anomalous = true;
             raised = true;
           }
         }
         for (const ruleId of asset.rules.map((x) => x.id)) {
           if (asset.isRaised(assetState, ruleId)) {
             score = 1;
+            anomalous = true;
             if (!fired.includes(`asset-rule(${ruleId})`)) fired.push(`asset-rule(${ruleId})`);
           }
         }
       }
     }
-    if (useForest && complete && names.length > 1)
+    if (assetForest && complete)
       pushBounded(
         assetRows,
         input.columns.map((c) => c.values[r]!),
@@ -191,7 +234,7 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
       score,
       pointScore,
       raised,
-      anomaly: score >= config.threshold,
+      anomaly: anomalous,
       fired,
       explanation: why.join('; '),
     };

@@ -8,7 +8,8 @@ export const ACTIVE_STATUSES: readonly BacktestStatus[] = ['queued', 'running'];
 /** A backtest run as the API shows it (times in epoch ms). */
 export interface BacktestRun {
   readonly id: string;
-  readonly sensorId: string;
+  readonly scope: 'sensor' | 'asset';
+  readonly targetId: string;
   readonly status: BacktestStatus;
   readonly params: Record<string, unknown>;
   readonly summary: Record<string, unknown> | null;
@@ -35,7 +36,8 @@ const num = (v: number | null) => (v === null ? null : Number(v));
 function toRun(r: Selectable<BacktestRunsTable>): BacktestRun {
   return {
     id: r.id,
-    sensorId: r.sensor_id,
+    scope: r.scope,
+    targetId: r.target_id,
     status: r.status as BacktestStatus,
     params: JSON.parse(r.params) as Record<string, unknown>,
     summary: r.summary === null ? null : (JSON.parse(r.summary) as Record<string, unknown>),
@@ -72,10 +74,10 @@ export async function findBacktestRun(
 export async function listBacktestRuns(
   db: DbOrTrx,
   tenantId: string,
-  filter: { sensorId?: string; limit: number; before?: { at: number; id: string } },
+  filter: { targetId?: string; limit: number; before?: { at: number; id: string } },
 ): Promise<BacktestRun[]> {
   let q = db.selectFrom('backtest_runs').selectAll().where('tenant_id', '=', tenantId);
-  if (filter.sensorId) q = q.where('sensor_id', '=', filter.sensorId);
+  if (filter.targetId) q = q.where('target_id', '=', filter.targetId);
   const b = filter.before;
   if (b)
     q = q.where((eb) =>

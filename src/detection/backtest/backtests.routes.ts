@@ -4,10 +4,11 @@ import { Type } from 'typebox';
 import { Uuid } from '../../auth/auth.schemas.js';
 import { AppError, type FieldError } from '../../http/errors/catalogue.js';
 import { encodeCursor, keysetCursor } from '../../http/pagination.js';
+import { findAsset } from '../../registry/assets.repository.js';
 import { findSensor } from '../../registry/sensors.repository.js';
 import type { Services } from '../../services.js';
 import { DetectorConfigSchema } from '../config/detector-config.schema.js';
-import { checkDoc } from '../config/effective-config.js';
+import { documentProblems } from '../config/document-check.js';
 import { type BacktestRun, findBacktestRun, listBacktestRuns, readLog } from './backtests.repository.js';
 
 const DAY = 86_400_000;
@@ -17,7 +18,8 @@ const DEFAULT_WINDOW_MS = 7 * DAY;
 const Json = Type.Record(Type.String(), Type.Unknown());
 const runFields = {
   id: Type.String(),
-  sensorId: Type.String(),
+  scope: Type.String({ description: '`sensor` or `asset`' }),
+  targetId: Type.String(),
   status: Type.String({ description: '`queued`, `running`, `succeeded`, `failed` or `cancelled`' }),
   params: Json,
   summary: Type.Union([Json, Type.Null()]),
@@ -48,7 +50,8 @@ const iso = (t: number) => new Date(t).toISOString();
 const isoOrNull = (t: number | null) => (t === null ? null : iso(t));
 const present = (r: BacktestRun) => ({
   id: r.id,
-  sensorId: r.sensorId,
+  scope: r.scope,
+  targetId: r.targetId,
   status: r.status,
   params: r.params,
   summary: r.summary,
@@ -93,10 +96,12 @@ export async function backtestRoutes(base: FastifyInstance, opts: { services: Se
       config: { ...write, rateLimit: 'analytics' },
       schema: {
         tags,
-        summary: "Start a backtest of a sensor's history (runs in the background; 202 with the queued run)",
+        summary:
+          "Start a backtest of a sensor's or an asset's history (runs in the background; 202 with the queued run)",
         body: Type.Object(
           {
-            sensorId: Uuid,
+            sensorId: Type.Optional(Uuid),
+            assetId: Type.Optional(Uuid),
             from: Type.Optional(
               Type.String({ format: 'date-time', description: 'Default: a week before `to`' }),
             ),
@@ -104,7 +109,7 @@ export async function backtestRoutes(base: FastifyInstance, opts: { services: Se
             config: Type.Optional(
               Type.Union([DetectorConfigSchema, Type.Null()], {
                 description:
-                  "A candidate detector document in place of the sensor's own (over its sensor type's); absent or null: the configured documents",
+                  "A candidate detector document in place of the sensor's own (over its sensor type's) or the asset's; absent or null: the configured documents",
               }),
             ),
             threshold: Type.Optional(Type.Number({ minimum: 0.05, maximum: 1 })),
@@ -123,25 +128,30 @@ export async function backtestRoutes(base: FastifyInstance, opts: { services: Se
     async (request, reply) => {
       const b = request.body;
       const tenantId = request.principal!.tenantId;
-      if (!(await findSensor(db, tenantId, b.sensorId))) throw new AppError('NOT_FOUND', 'No such sensor');
+      if ((b.sensorId === undefined) === (b.assetId === undefined))
+        throw new AppError('VALIDATION_FAILED', 'Name exactly one of sensorId and assetId', {
+          errors: [{ pointer: '/body/sensorId', detail: 'give sensorId or assetId, not both or neither' }],
+        });
+      const target =
+        b.sensorId !== undefined
+          ? { scope: 'sensor' as const, targetId: b.sensorId }
+          : { scope: 'asset' as const, targetId: b.assetId! };
+      const exists =
+        target.scope === 'sensor'
+          ? await findSensor(db, tenantId, target.targetId)
+          : await findAsset(db, tenantId, target.targetId);
+      if (!exists) throw new AppError('NOT_FOUND', `No such ${target.scope}`);
       const to = b.to === undefined ? Date.now() : Date.parse(b.to);
       const from = b.from === undefined ? to - DEFAULT_WINDOW_MS : Date.parse(b.from);
       const problems: FieldError[] = [];
       if (from >= to) problems.push({ pointer: '/body/from', detail: 'must be before `to`' });
       const config = b.config ?? null;
-      if (config) {
-        problems.push(...checkDoc(config, '/body/config'));
-        if (config.assetRules)
-          problems.push({
-            pointer: '/body/config/assetRules',
-            detail: 'a sensor backtest takes a sensor document, without asset rules',
-          });
-      }
+      if (config) problems.push(...(await documentProblems(db, tenantId, target, config, '/body/config')));
       if (problems.length > 0)
         throw new AppError('VALIDATION_FAILED', 'The backtest request is not valid', { errors: problems });
       const run = await services.backtests.submit({
         tenantId,
-        sensorId: b.sensorId,
+        ...target,
         from,
         to,
         config,
@@ -160,10 +170,10 @@ export async function backtestRoutes(base: FastifyInstance, opts: { services: Se
       config: read,
       schema: {
         tags,
-        summary: 'Backtest runs, newest first',
+        summary: 'Backtest runs, newest first (optionally of one sensor or asset)',
         querystring: Type.Object(
           {
-            sensorId: Type.Optional(Uuid),
+            targetId: Type.Optional(Uuid),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(Type.String({ maxLength: 200 })),
           },
@@ -182,7 +192,7 @@ export async function backtestRoutes(base: FastifyInstance, opts: { services: Se
       const limit = q.limit ?? 50;
       const m = keysetCursor(q.cursor, /^(\d+):(.+)$/);
       const items = await listBacktestRuns(db, request.principal!.tenantId, {
-        ...(q.sensorId ? { sensorId: q.sensorId } : {}),
+        ...(q.targetId ? { targetId: q.targetId } : {}),
         ...(m ? { before: { at: Number(m[0]), id: m[1] } } : {}),
         limit,
       });

@@ -18,7 +18,8 @@ import {
   listConfigVersions,
 } from './detector-config.repository.js';
 import { type DetectorConfigDoc, DetectorConfigSchema } from './detector-config.schema.js';
-import { checkDoc, effectiveConfig } from './effective-config.js';
+import { documentProblems } from './document-check.js';
+import { effectiveConfig } from './effective-config.js';
 
 const VersionSchema = Type.Object({
   scope: Type.String(),
@@ -164,31 +165,13 @@ export async function detectorConfigRoutes(
         const tenantId = request.principal!.tenantId;
         await load(request, request.params.id);
         const doc = request.body;
-        const problems = checkDoc(doc, '/body');
-        if (doc.assetRules && target.scope !== 'asset') {
-          problems.push({
-            pointer: '/body/assetRules',
-            detail: 'only an asset document may have asset rules',
-          });
-        }
-        if (doc.assetRules && target.scope === 'asset') {
-          const members = await db
-            .selectFrom('sensors')
-            .select('key')
-            .where('tenant_id', '=', tenantId)
-            .where('asset_id', '=', request.params.id)
-            .execute();
-          const keys = new Set(members.map((m) => m.key));
-          doc.assetRules.forEach((r, i) => {
-            r.conditions.forEach((c, j) => {
-              if (!keys.has(c.sensor))
-                problems.push({
-                  pointer: `/body/assetRules/${i}/conditions/${j}/sensor`,
-                  detail: `"${c.sensor}" is not the key of a sensor of this asset`,
-                });
-            });
-          });
-        }
+        const problems = await documentProblems(
+          db,
+          tenantId,
+          { scope: target.scope, targetId: request.params.id },
+          doc,
+          '/body',
+        );
         if (problems.length > 0)
           throw new AppError('VALIDATION_FAILED', 'The detector document is not valid', { errors: problems });
         return present(await store(request, request.params.id, doc));

@@ -21,7 +21,8 @@ const SENSOR: Sensor = {
 
 const run = (over: Partial<BacktestRun> = {}): BacktestRun => ({
   id: 'r1',
-  sensorId: 's1',
+  scope: 'sensor',
+  targetId: 's1',
   status: 'running',
   params: { from: '2026-11-18T00:00:00.000Z', to: '2026-11-25T00:00:00.000Z', config: null },
   summary: null,
@@ -47,7 +48,7 @@ describe('<BacktestRunner>', () => {
   it('starts a backtest with a candidate document and streams its log live, merged with the stored one', async () => {
     const handlers: ChannelHandler[] = [];
     let current = run();
-    const calls = await renderSignedIn(<BacktestRunner sensorId="s1" />, {
+    const calls = await renderSignedIn(<BacktestRunner target="sensor:s1" />, {
       permissions: ['detection:read', 'detection:write'],
       path: '/lab',
       sensors: [SENSOR],
@@ -173,7 +174,7 @@ describe('<BacktestRunner>', () => {
   });
 
   it('shows runs to a reader without offering to start or cancel one', async () => {
-    await renderSignedIn(<BacktestRunner sensorId="" />, {
+    await renderSignedIn(<BacktestRunner target="" />, {
       permissions: ['detection:read'],
       path: '/lab',
       sensors: [SENSOR],
@@ -194,5 +195,44 @@ describe('<BacktestRunner>', () => {
     });
     await screen.findByText('10 of 40 readings (25 %)');
     expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull();
+  });
+
+  it('starts an asset backtest: the asset is named, with its document as the candidate', async () => {
+    const calls = await renderSignedIn(<BacktestRunner target="" />, {
+      permissions: ['detection:read', 'detection:write'],
+      path: '/lab',
+      sensors: [SENSOR],
+      assets: [
+        {
+          id: 'a1',
+          siteId: null,
+          kind: 'meter',
+          key: 'meter-l1',
+          name: 'Old Town inlet meter',
+          geometry: null,
+        },
+      ],
+      api: (method, url) => {
+        if (method === 'POST' && url === '/api/v1/backtests')
+          return json(202, run({ scope: 'asset', targetId: 'a1', status: 'queued' }));
+        if (method === 'GET' && url.startsWith('/api/v1/backtests?'))
+          return json(200, { items: [], nextCursor: null });
+        if (method === 'GET' && url.startsWith('/api/v1/backtests/r1/log'))
+          return json(200, { items: [], status: 'queued' });
+        if (method === 'GET' && url === '/api/v1/backtests/r1')
+          return json(200, run({ scope: 'asset', targetId: 'a1', status: 'queued' }));
+        return undefined;
+      },
+    });
+    await screen.findByRole('option', { name: 'Old Town inlet meter' });
+    fireEvent.change(screen.getByLabelText('Sensor or asset'), { target: { value: 'asset:a1' } });
+    expect(screen.getByLabelText(/in place of the asset’s own/)).toBeTruthy();
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Run backtest' }));
+    });
+    const post = calls.find((c) => c.method === 'POST')!;
+    expect(post.body).toMatchObject({ assetId: 'a1' });
+    expect((post.body as { sensorId?: string }).sensorId).toBeUndefined();
+    await screen.findByRole('link', { name: 'Old Town inlet meter' });
   });
 });

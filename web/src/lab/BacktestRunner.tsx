@@ -101,7 +101,8 @@ function RunView({
   const current = ACTIVE.has(r.status) ? (liveStatus ?? r.status) : r.status;
   const active = ACTIVE.has(current);
   const shown = { status: current, ...(live?.progress ?? { rowsDone: r.rowsDone, rowsTotal: r.rowsTotal }) };
-  const sensor = registry.sensorById.get(r.sensorId);
+  const sensor = r.scope === 'sensor' ? registry.sensorById.get(r.targetId) : undefined;
+  const asset = r.scope === 'asset' ? registry.assets.get(r.targetId) : undefined;
   const s = r.summary;
   const stopRun = async () => {
     await cancel.run(() => api.post(`/api/v1/backtests/${r.id}/cancel`));
@@ -112,7 +113,13 @@ function RunView({
     <section className="panel" aria-labelledby="run-title" data-backtest={r.id} data-status={current}>
       <div className="page-head">
         <h3 id="run-title">
-          {sensor ? <Link to={`/sensors/${sensor.id}`}>{sensor.name}</Link> : r.sensorId}{' '}
+          {sensor ? (
+            <Link to={`/sensors/${sensor.id}`}>{sensor.name}</Link>
+          ) : asset ? (
+            <Link to={`/sensors?asset=${asset.id}`}>{asset.name}</Link>
+          ) : (
+            r.targetId
+          )}{' '}
           <span className="muted small">
             {r.params.from ? formatFull(r.params.from) : ''} – {r.params.to ? formatFull(r.params.to) : ''}
             {r.params.config ? ' · candidate document' : ''}
@@ -215,7 +222,8 @@ function RunView({
                       <td>{formatFull(e.from)}</td>
                       <td className="hide-narrow">{formatFull(e.to)}</td>
                       <td className="num">
-                        {e.peakScore.toFixed(2)} <span className="muted small">at {e.peakValue}</span>
+                        {e.peakScore.toFixed(2)}{' '}
+                        {e.peakValue === null ? null : <span className="muted small">at {e.peakValue}</span>}
                       </td>
                       <td>{e.detectors.join(', ') || '—'}</td>
                       <td className="hide-narrow small explain">{describeExplanation(e.explanation)}</td>
@@ -239,28 +247,30 @@ function RunView({
  * configured documents or a candidate one, run on the server; the log streams in live over the
  * WebSocket's `lab` channel.
  */
-export function BacktestRunner({ sensorId }: { sensorId: string }) {
+export function BacktestRunner({ target }: { target: string }) {
   const { api, stream } = useServices();
   const can = useCan();
   const write = can('detection:write');
   const { registry } = useRegistry();
-  const runs = useQuery(`backtests:${sensorId}`, (signal) =>
+  const targetId = target.split(':')[1] ?? '';
+  const runs = useQuery(`backtests:${targetId}`, (signal) =>
     api.get<Page<BacktestRun>>('/api/v1/backtests', {
-      query: { sensorId: sensorId || undefined, limit: 20 },
+      query: { targetId: targetId || undefined, limit: 20 },
       signal,
     }),
   );
   const [selected, setSelected] = useState<string | null>(null);
   const [form, setForm] = useState(() => ({
-    sensorId,
+    target,
     from: localInput(Date.now() - 7 * DAY),
     to: localInput(Date.now()),
     threshold: '',
     config: '',
     compare: true,
   }));
-  useEffect(() => setForm((f) => ({ ...f, sensorId: sensorId || f.sensorId })), [sensorId]);
-  const start = useSubmission(['sensorId', 'from', 'to', 'threshold', 'config']);
+  useEffect(() => setForm((f) => ({ ...f, target: target || f.target })), [target]);
+  const start = useSubmission(['sensorId', 'assetId', 'from', 'to', 'threshold', 'config']);
+  const [scope, id] = form.target.split(':') as [string, string | undefined];
   const refresh = runs.reload;
   const [live, setLive] = useState<ReadonlyMap<string, LiveRun>>(new Map());
   const [resyncs, setResyncs] = useState(0);
@@ -280,7 +290,7 @@ export function BacktestRunner({ sensorId }: { sensorId: string }) {
     if (doc?.error) return;
     const res = await start.run(() =>
       api.post<BacktestRun>('/api/v1/backtests', {
-        sensorId: form.sensorId,
+        ...(scope === 'asset' ? { assetId: id } : { sensorId: id }),
         from: toIso(form.from),
         to: toIso(form.to),
         ...(form.threshold ? { threshold: Number(form.threshold) } : {}),
@@ -298,7 +308,8 @@ export function BacktestRunner({ sensorId }: { sensorId: string }) {
     <section className="panel" aria-labelledby="backtests-title">
       <h2 id="backtests-title">Backtests</h2>
       <p className="muted small">
-        Scores a sensor’s stored history with the production detectors, each reading only with what came
+        Scores a sensor’s or an asset’s stored history with the production detectors (an asset: its sensors
+        side by side, each with its own documents, and its asset rules), each reading only with what came
         before it. Try a candidate detector document here before storing it.
       </p>
       {write ? (
@@ -311,16 +322,28 @@ export function BacktestRunner({ sensorId }: { sensorId: string }) {
           }}
         >
           <SelectField
-            label="Sensor"
+            label="Sensor or asset"
             required
-            value={form.sensorId}
-            onChange={(v) => setForm({ ...form, sensorId: v })}
-            error={start.field('sensorId')}
-            options={[
-              { value: '', label: 'Choose a sensor' },
-              ...registry.sensors.map((x) => ({ value: x.id, label: x.name })),
-            ]}
-          />
+            value={form.target}
+            onChange={(v) => setForm({ ...form, target: v })}
+            error={start.field('sensorId') ?? start.field('assetId')}
+            options={[{ value: '', label: 'Choose a sensor or an asset' }]}
+          >
+            <optgroup label="Sensors">
+              {registry.sensors.map((x) => (
+                <option key={x.id} value={`sensor:${x.id}`}>
+                  {x.name}
+                </option>
+              ))}
+            </optgroup>
+            <optgroup label="Assets (their sensors together, with the asset rules)">
+              {[...registry.assets.values()].map((x) => (
+                <option key={x.id} value={`asset:${x.id}`}>
+                  {x.name}
+                </option>
+              ))}
+            </optgroup>
+          </SelectField>
           <TextField
             label="From"
             type="datetime-local"
@@ -347,7 +370,7 @@ export function BacktestRunner({ sensorId }: { sensorId: string }) {
             error={start.field('threshold')}
           />
           <JsonEditor
-            label="Candidate detector document (optional; empty: the configured documents)"
+            label={`Candidate detector document (optional; in place of the ${scope === 'asset' ? 'asset' : 'sensor'}’s own; empty: the configured documents)`}
             value={form.config}
             onChange={(v) => setForm({ ...form, config: v })}
             error={start.error}
@@ -362,7 +385,7 @@ export function BacktestRunner({ sensorId }: { sensorId: string }) {
             Compare the candidate with the configured documents
           </label>
           <div className="toolbar">
-            <button type="submit" className="btn btn-primary" disabled={start.busy || !form.sensorId}>
+            <button type="submit" className="btn btn-primary" disabled={start.busy || !form.target}>
               {start.busy ? 'Starting…' : 'Run backtest'}
             </button>
           </div>
@@ -381,7 +404,7 @@ export function BacktestRunner({ sensorId }: { sensorId: string }) {
             <thead>
               <tr>
                 <th scope="col">Started</th>
-                <th scope="col">Sensor</th>
+                <th scope="col">Sensor or asset</th>
                 <th scope="col">Status</th>
                 <th scope="col" className="num">
                   Episodes
@@ -395,7 +418,11 @@ export function BacktestRunner({ sensorId }: { sensorId: string }) {
               {items.map((r) => (
                 <tr key={r.id} aria-current={r.id === selected ? 'true' : undefined}>
                   <td>{formatFull(r.createdAt)}</td>
-                  <th scope="row">{registry.sensorById.get(r.sensorId)?.name ?? r.sensorId}</th>
+                  <th scope="row">
+                    {(r.scope === 'asset'
+                      ? registry.assets.get(r.targetId)?.name
+                      : registry.sensorById.get(r.targetId)?.name) ?? r.targetId}
+                  </th>
                   <td className={r.status === 'failed' ? 'text-alert' : ''}>{r.status}</td>
                   <td className="num">
                     {r.summary ? (

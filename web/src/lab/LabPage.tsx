@@ -251,7 +251,7 @@ export function LabPage() {
           </div>
         )}
       </section>
-      <BacktestRunner sensorId={scope === 'sensor' ? targetId : ''} />
+      <BacktestRunner target={target} />
     </section>
   );
 }

@@ -1,7 +1,8 @@
 /** A backtest run as `GET /api/v1/backtests/{id}` answers it. */
 export interface BacktestRun {
   readonly id: string;
-  readonly sensorId: string;
+  readonly scope: 'sensor' | 'asset';
+  readonly targetId: string;
   readonly status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
   readonly params: {
     readonly from?: string;
@@ -45,7 +46,8 @@ export interface BacktestEpisode {
   readonly rows: number;
   readonly peakAt: string;
   readonly peakScore: number;
-  readonly peakValue: number;
+  /** The sensor's value at the peak (null for an asset's several sensors). */
+  readonly peakValue: number | null;
   readonly detectors: readonly string[];
   readonly explanation: string;
 }

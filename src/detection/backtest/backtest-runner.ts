@@ -313,6 +313,8 @@ export class BacktestRunner {
     const { input } = plan;
     const ts = input.ts;
     const rows = ts.length;
+    // An asset's rows hold several sensors' readings.
+    const unit = input.columns.length > 1 ? 'rows' : 'readings';
     if (plan.rowsInWindow > rows)
       await this.log(
         tenantId,
@@ -324,7 +326,7 @@ export class BacktestRunner {
       tenantId,
       id,
       'info',
-      `Read ${count(rows)} ${input.columns.length > 1 ? 'rows' : 'readings'} (${iso(ts[0]!)} to ${iso(ts[rows - 1]!)})`,
+      `Read ${count(rows)} ${unit} (${iso(ts[0]!)} to ${iso(ts[rows - 1]!)})`,
     );
 
     const kept: Episode[] = [];
@@ -362,7 +364,7 @@ export class BacktestRunner {
           tenantId,
           id,
           'info',
-          `${Math.floor((100 * r) / rows)}%: ${count(r)} of ${count(rows)} readings, ${s.episodes} anomaly episode${s.episodes === 1 ? '' : 's'} so far`,
+          `${Math.floor((100 * r) / rows)}%: ${count(r)} of ${count(rows)} ${unit}, ${s.episodes} anomaly episode${s.episodes === 1 ? '' : 's'} so far`,
         );
         while (nextMilestone <= r / rows) nextMilestone += 0.25;
       }
@@ -399,7 +401,7 @@ export class BacktestRunner {
       summary,
       episodes: kept,
       closing: (ms: number) =>
-        `Done in ${(ms / 1000).toFixed(1)} s: ${count(rows)} ${input.columns.length > 1 ? 'rows' : 'readings'}, ${result.anomalyRows} anomalous, ${result.episodes} episode${result.episodes === 1 ? '' : 's'}${
+        `Done in ${(ms / 1000).toFixed(1)} s: ${count(rows)} ${unit}, ${result.anomalyRows} anomalous, ${result.episodes} episode${result.episodes === 1 ? '' : 's'}${
           current
             ? ` (the configured documents: ${current.episodes} episode${current.episodes === 1 ? '' : 's'})`
             : ''

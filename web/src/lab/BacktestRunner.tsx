@@ -104,6 +104,8 @@ function RunView({
   const sensor = r.scope === 'sensor' ? registry.sensorById.get(r.targetId) : undefined;
   const asset = r.scope === 'asset' ? registry.assets.get(r.targetId) : undefined;
   const s = r.summary;
+  // An asset's rows hold several sensors' readings.
+  const unit = r.scope === 'asset' ? 'rows' : 'readings';
   const stopRun = async () => {
     await cancel.run(() => api.post(`/api/v1/backtests/${r.id}/cancel`));
     run.reload();
@@ -143,7 +145,7 @@ function RunView({
       </p>
       {active ? (
         <label className="progress-row">
-          <span>{describeProgress(shown)}</span>
+          <span>{describeProgress(shown, unit)}</span>
           <progress
             max={Math.max(1, shown.rowsTotal)}
             value={shown.rowsDone}
@@ -166,7 +168,7 @@ function RunView({
         <>
           <h4>Summary</h4>
           <p className="small">
-            {s.rows.toLocaleString()} readings scored ({formatFull(s.from)} – {formatFull(s.to)}) at threshold{' '}
+            {s.rows.toLocaleString()} {unit} scored ({formatFull(s.from)} – {formatFull(s.to)}) at threshold{' '}
             {s.threshold} in {(s.durationMs / 1000).toFixed(1)} s. The live pipeline stored{' '}
             {s.storedAnomalies} anomal{s.storedAnomalies === 1 ? 'y' : 'ies'} in this window.
           </p>
@@ -179,7 +181,7 @@ function RunView({
                     Episodes
                   </th>
                   <th scope="col" className="num">
-                    Anomalous readings
+                    Anomalous {unit}
                   </th>
                   <th scope="col" className="num">
                     Top score

@@ -132,10 +132,13 @@ export function applyLabMessage(
 }
 
 /** `1,234 of 5,000 readings (25 %)`, or the status while nothing is known. */
-export function describeProgress(run: { status: string; rowsDone: number; rowsTotal: number }): string {
+export function describeProgress(
+  run: { status: string; rowsDone: number; rowsTotal: number },
+  unit = 'readings',
+): string {
   if (run.rowsTotal === 0) return run.status === 'queued' ? 'Waiting in the queue' : run.status;
   const pct = Math.floor((100 * run.rowsDone) / run.rowsTotal);
-  return `${run.rowsDone.toLocaleString('en-GB')} of ${run.rowsTotal.toLocaleString('en-GB')} readings (${pct} %)`;
+  return `${run.rowsDone.toLocaleString('en-GB')} of ${run.rowsTotal.toLocaleString('en-GB')} ${unit} (${pct} %)`;
 }
 
 const num = (v: unknown) =>

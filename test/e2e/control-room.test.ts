@@ -497,7 +497,7 @@ describe.skipIf(!executablePath)('the control room in a browser', () => {
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.getByRole('link', { name: 'Lab', exact: true }).click();
     await page.getByRole('heading', { name: 'Backtests' }).waitFor();
-    await page.getByLabel('Sensor', { exact: true }).selectOption({ label: 'Pump 2 vibration' });
+    await page.getByLabel('Sensor or asset to backtest').selectOption({ label: 'Pump 2 vibration' });
     await page
       .getByLabel(/Candidate detector document/)
       .fill('{"rules":[{"id":"vibration-watch","when":"above","value":4.5,"forS":300}]}');
@@ -525,6 +525,17 @@ describe.skipIf(!executablePath)('the control room in a browser', () => {
     await run.getByRole('row', { name: /^Configured/ }).waitFor();
     expect(await run.getByRole('heading', { name: 'Anomaly episodes' }).count()).toBe(1);
     await shot(page, 'lab-backtest');
+    // An asset: its sensors together, with its configured rules (the demo's leak rule among them).
+    await page.getByLabel('Sensor or asset to backtest').selectOption({ label: 'Old Town inlet meter' });
+    await page.getByLabel(/Candidate detector document/).fill('');
+    await page.getByRole('button', { name: 'Run backtest' }).click();
+    await expect.poll(() => run.getAttribute('data-backtest')).not.toBe(runId);
+    await expect.poll(() => run.getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
+    await log
+      .getByText(/^Scoring the asset Old Town inlet meter \(3 sensors: .*\) .* with asset document v1/)
+      .waitFor();
+    await log.getByText(/^Done in .* s: [\d,]+ rows/).waitFor();
+    await shot(page, 'lab-backtest-asset');
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);

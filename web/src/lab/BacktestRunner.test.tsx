@@ -225,7 +225,7 @@ describe('<BacktestRunner>', () => {
       },
     });
     await screen.findByRole('option', { name: 'Old Town inlet meter' });
-    fireEvent.change(screen.getByLabelText('Sensor or asset'), { target: { value: 'asset:a1' } });
+    fireEvent.change(screen.getByLabelText('Sensor or asset to backtest'), { target: { value: 'asset:a1' } });
     expect(screen.getByLabelText(/in place of the asset’s own/)).toBeTruthy();
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Run backtest' }));

@@ -324,7 +324,7 @@ export function BacktestRunner({ target }: { target: string }) {
           }}
         >
           <SelectField
-            label="Sensor or asset"
+            label="Sensor or asset to backtest"
             required
             value={form.target}
             onChange={(v) => setForm({ ...form, target: v })}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { DetectionEvent } from '../src/detection/pipeline/detection-event.js';
 import { createReplicaPair, createTestAppOn, type TestApp } from './helpers/app.js';
+import { DIALECTS } from './helpers/databases.js';
 import { loginAs, seedUser } from './helpers/identity.js';
 import { authed, Client, connect, listen } from './helpers/stream-client.js';
 import { seedTelemetry, type TelemetryFixture } from './helpers/telemetry.js';
@@ -421,5 +422,46 @@ describe('the live stream against abuse', () => {
     const ok = await connect(url, from('198.51.100.10'));
     expect(typeof ok).not.toBe('number');
     (ok as Client).close();
+  });
+});
+
+describe.each(DIALECTS)('resuming alarms after events committed out of id order, on %s', (dialect) => {
+  let t: TestApp;
+  let f: TelemetryFixture;
+  let url: string;
+
+  beforeAll(async () => {
+    t = await createTestAppOn(dialect);
+    f = await seedTelemetry(t);
+    url = await listen(t);
+  });
+  afterAll(async () => t?.close());
+
+  it('replays the events written just before the resume point on PostgreSQL (none are missed), only later ones on SQLite', async () => {
+    const c = await authed(url, f.admin.accessToken);
+    c.send({ type: 'subscribe', channel: 'alarms' });
+    await c.next((m) => m.type === 'subscribed');
+    const ts = Math.floor((Date.now() - 3_600_000) / MIN) * MIN;
+    await t.services.alarms.apply([point(f.tenantId, f.ids.pA, ts)]);
+    const first = await c.next((m) => m.type === 'alarm.raised' && m.payload.sensorId === f.ids.pA);
+    await t.services.alarms.apply([point(f.tenantId, f.ids.pB, ts)]);
+    const second = await c.next((m) => m.type === 'alarm.raised' && m.payload.sensorId === f.ids.pB);
+    c.close();
+    expect(BigInt(second.id!)).toBeGreaterThan(BigInt(first.id!));
+
+    // The client's last event is the second; on PostgreSQL the first could have committed after it.
+    const again = await authed(url, f.admin.accessToken);
+    again.send({ type: 'subscribe', channel: 'alarms', since: second.id! });
+    const sub = await again.next((m) => m.type === 'subscribed');
+    const replayed = again.messages.filter((m) => m.type.startsWith('alarm.'));
+    if (dialect === 'postgres') {
+      expect(sub.payload).toMatchObject({ replayed: 1, complete: true });
+      expect(replayed).toHaveLength(1);
+      expect(replayed[0]).toMatchObject({ id: first.id, payload: { sensorId: f.ids.pA, replayed: true } });
+    } else {
+      expect(sub.payload).toMatchObject({ replayed: 0, complete: true });
+      expect(replayed).toEqual([]);
+    }
+    again.close();
   });
 });

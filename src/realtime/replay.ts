@@ -1,9 +1,30 @@
 import type { DbOrTrx } from '../db/database.js';
+import { dialectOf } from '../db/dialect.js';
 import { incidentSummary, toIncident } from '../incidents/incidents.service.js';
 import type { ServerMessage } from './stream.messages.js';
 
 /** At most this many events are replayed; further behind, the client reloads (`resync`). */
 export const REPLAY_MAX = 1000;
+
+/**
+ * On PostgreSQL an event's id is taken when it is inserted, and transactions commit in any
+ * order: an event with a lower id than the client's last can commit after the client saw that
+ * one. So a resume also replays the events with lower ids written up to this long before it
+ * (each marked `replayed` with the alarm or incident as it is now, so applying one again is
+ * harmless). SQLite has one writer: ids are in commit order there.
+ */
+export const RESUME_OVERLAP_MS = 60_000;
+
+/** Where a resume after `since` starts: ids above it, and on PostgreSQL the overlap below it. */
+async function resumeFrom(
+  db: DbOrTrx,
+  table: 'alarm_events' | 'incident_events',
+  since: number,
+): Promise<{ since: number; overlapFromAt: number | null }> {
+  if (dialectOf(db) !== 'postgres') return { since, overlapFromAt: null };
+  const last = await db.selectFrom(table).select('at').where('id', '=', since).executeTakeFirst();
+  return { since, overlapFromAt: last ? Number(last.at) - RESUME_OVERLAP_MS : null };
+}
 
 /**
  * A tenant's alarm events after `since` (alarm_events.id), in order, as live messages — the
@@ -14,6 +35,7 @@ export async function replayAlarms(
   tenantId: string,
   since: string,
 ): Promise<{ messages: ServerMessage[]; complete: boolean }> {
+  const from = await resumeFrom(db, 'alarm_events', Number(since));
   const rows = await db
     .selectFrom('alarm_events')
     .innerJoin('alarms', 'alarms.id', 'alarm_events.alarm_id')
@@ -31,7 +53,14 @@ export async function replayAlarms(
       'alarms.last_seen_at',
     ])
     .where('alarms.tenant_id', '=', tenantId)
-    .where('alarm_events.id', '>', Number(since))
+    .where((eb) =>
+      from.overlapFromAt === null
+        ? eb('alarm_events.id', '>', from.since)
+        : eb.or([
+            eb('alarm_events.id', '>', from.since),
+            eb.and([eb('alarm_events.id', '<', from.since), eb('alarm_events.at', '>=', from.overlapFromAt)]),
+          ]),
+    )
     .orderBy('alarm_events.id')
     .limit(REPLAY_MAX + 1)
     .execute();
@@ -62,13 +91,24 @@ export async function replayIncidents(
   tenantId: string,
   since: string,
 ): Promise<{ messages: ServerMessage[]; complete: boolean }> {
+  const from = await resumeFrom(db, 'incident_events', Number(since));
   const rows = await db
     .selectFrom('incident_events')
     .innerJoin('incidents', 'incidents.id', 'incident_events.incident_id')
     .selectAll('incidents')
     .select(['incident_events.id as eventId', 'incident_events.kind', 'incident_events.details'])
     .where('incidents.tenant_id', '=', tenantId)
-    .where('incident_events.id', '>', Number(since))
+    .where((eb) =>
+      from.overlapFromAt === null
+        ? eb('incident_events.id', '>', from.since)
+        : eb.or([
+            eb('incident_events.id', '>', from.since),
+            eb.and([
+              eb('incident_events.id', '<', from.since),
+              eb('incident_events.at', '>=', from.overlapFromAt),
+            ]),
+          ]),
+    )
     .orderBy('incident_events.id')
     .limit(REPLAY_MAX + 1)
     .execute();

@@ -122,6 +122,30 @@ describe('the live stream client', () => {
     expect(resyncs).toBe(1);
   });
 
+  it('keeps its resume position at the newest event when a resume repeats older ones', async () => {
+    const t = setup();
+    const seen: string[] = [];
+    t.stream.follow('alarms', { event: (m) => seen.push(m.id!), resync: () => undefined });
+    t.stream.start();
+    await t.flush();
+    t.sockets[0]!.open();
+    t.sockets[0]!.receive({ type: 'ready' });
+    t.sockets[0]!.receive({ type: 'alarm.raised', channel: 'alarms', id: '50', payload: { alarmId: 'a' } });
+    // Replayed from just before 50 (committed after it on PostgreSQL): applied, position kept.
+    t.sockets[0]!.receive({
+      type: 'alarm.raised',
+      channel: 'alarms',
+      id: '48',
+      payload: { alarmId: 'b', replayed: true },
+    });
+    expect(seen).toEqual(['50', '48']);
+    t.sockets[0]!.drop(1006);
+    await t.fireRetries();
+    t.sockets[1]!.open();
+    t.sockets[1]!.receive({ type: 'ready' });
+    expect(t.sockets[1]!.sent).toContainEqual({ type: 'subscribe', channel: 'alarms', since: '50' });
+  });
+
   it('reloads a channel it could not resume (no event seen before the drop)', async () => {
     const t = setup();
     let resyncs = 0;

@@ -242,7 +242,11 @@ export class LiveStream {
         for (const h of this.channels.get(m.channel) ?? []) h.resync();
     } else if (m.channel && m.type.includes('.')) {
       // Events without an id (lab) cannot be resumed: after a reconnect their consumer reloads.
-      if (m.id !== null) this.lastIds.set(m.channel, m.id);
+      // A resume may repeat events from just before the last one (ids commit out of order on
+      // PostgreSQL): the position only moves forward.
+      const last = this.lastIds.get(m.channel);
+      if (m.id !== null && (last === undefined || Number(m.id) > Number(last)))
+        this.lastIds.set(m.channel, m.id);
       for (const h of this.channels.get(m.channel) ?? []) h.event(m);
     }
     this.emitStatus();

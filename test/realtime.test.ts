@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { DetectionEvent } from '../src/detection/pipeline/detection-event.js';
@@ -309,7 +310,7 @@ describe('fan-out across instances through Redis', () => {
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ one, two, close } = await createReplicaPair());
+    ({ one, two, close } = await createReplicaPair({ WS_MAX_CONNECTIONS_PER_USER: '2' }));
   });
   afterAll(async () => close?.());
 
@@ -357,6 +358,43 @@ describe('fan-out across instances through Redis', () => {
     const after = await authed(url, f.admin.accessToken);
     expect(after.messages[0]!.type).toBe('ready');
     after.close();
+  });
+
+  it("limits a user's connections across instances, and frees the slot when one closes", async () => {
+    const f = await seedTelemetry(one, 'slots');
+    // Both instances listen already (the tests above).
+    const urlOf = (t: TestApp) =>
+      `ws://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/api/v1/stream`;
+    const urlOne = urlOf(one);
+    const urlTwo = urlOf(two);
+    const a = await authed(urlOne, f.admin.accessToken);
+    const b = await authed(urlOne, f.admin.accessToken);
+    const third = await connect(urlTwo);
+    if (typeof third === 'number') throw new Error(`refused: ${third}`);
+    third.send({ type: 'auth', token: f.admin.accessToken });
+    expect(await third.closed).toEqual({
+      code: 4429,
+      reason: 'too many live-stream connections for this user',
+    });
+    // Another user is not affected.
+    const other = await seedUser(one.services, { tenant: 'slots', role: 'viewer' });
+    const o = await authed(urlTwo, (await loginAs(one.app, other.email)).accessToken);
+    a.close();
+    await a.closed;
+    let admitted: Client | undefined;
+    for (let i = 0; i < 50 && !admitted; i++) {
+      const c = await connect(urlTwo);
+      if (typeof c === 'number') throw new Error(`refused: ${c}`);
+      c.send({ type: 'auth', token: f.admin.accessToken });
+      const first = await Promise.race([
+        c.next((m) => m.type === 'ready').then(() => 'ready'),
+        c.closed.then(() => 'closed'),
+      ]);
+      if (first === 'ready') admitted = c;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(admitted).toBeDefined();
+    for (const c of [b, o, admitted!]) c.close();
   });
 });
 

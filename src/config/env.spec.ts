@@ -190,7 +190,7 @@ export const ENV_VARS = {
   WS_MAX_CONNECTIONS_PER_USER: {
     group: 'Rate limits',
     default: '10',
-    doc: 'Live-stream (WebSocket) connections one user or API key may hold open at once.',
+    doc: 'Live-stream (WebSocket) connections one user or API key may hold open at once, across every instance when `REDIS_URL` is set (else per instance).',
   },
   STREAM_HEARTBEAT_S: {
     group: 'Live stream',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { decodeJwt } from 'jose';
@@ -10,6 +11,7 @@ import { clientAddress } from '../http/client-address.js';
 import { clientKey } from '../http/client-key.js';
 import { AppError } from '../http/errors/catalogue.js';
 import type { Services } from '../services.js';
+import { type ConnectionSlots, MemorySlots, RedisSlots } from './connection-slots.js';
 import { type HubMessage, PLATFORM } from './hub.js';
 import { replayAlarms, replayIncidents } from './replay.js';
 import { StreamConnection } from './stream.connection.js';
@@ -83,7 +85,10 @@ export class StreamServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly connections = new Set<StreamConnection>();
   private readonly byTenant = new Map<string, Set<StreamConnection>>();
-  private readonly perUser = new Map<string, number>();
+  /** Connections per user or API key, across instances with Redis. */
+  private readonly slots: ConnectionSlots;
+  /** The slot each admitted connection holds. */
+  private readonly slotOf = new Map<StreamConnection, { key: string; id: string }>();
   private readonly pendingPerIp = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   /** The client's address, believing X-Forwarded-For only from TRUST_PROXY's proxies. */
@@ -96,6 +101,12 @@ export class StreamServer {
     private readonly clock: () => number = Date.now,
   ) {
     this.clientIp = clientAddress(services.config.http.trustProxy);
+    // A slot outlives its instance by three missed heartbeats at most.
+    this.slots = services.redis
+      ? new RedisSlots(services.redis, 3 * services.config.stream.heartbeatMs, (err) =>
+          services.logger.warn({ err: err.message }, 'stream: connection slots in Redis failed'),
+        )
+      : new MemorySlots();
   }
 
   get connectionCount(): number {
@@ -313,7 +324,7 @@ export class StreamServer {
               await this.authFailed(ip);
               return conn.close(CLOSE.unauthenticated, 'invalid or expired token');
             }
-            if (!this.admit(conn, who.principal)) return;
+            if (!(await this.admit(conn, who.principal))) return;
             conn.expiresAt = who.expiresAt;
             if (who.principal.kind === 'api-key') conn.apiKey = m.token;
             if (who.expiresAt !== undefined) {
@@ -368,11 +379,10 @@ export class StreamServer {
       this.countSubscriptions();
       const tenant = conn.tenantId;
       if (tenant) this.byTenant.get(tenant)?.delete(conn);
-      const user = conn.principal ? userKey(conn.principal) : undefined;
-      if (user) {
-        const n = (this.perUser.get(user) ?? 1) - 1;
-        if (n <= 0) this.perUser.delete(user);
-        else this.perUser.set(user, n);
+      const slot = this.slotOf.get(conn);
+      if (slot) {
+        this.slotOf.delete(conn);
+        this.slots.release(slot.key, slot.id);
       }
     });
     ws.on('error', () => conn.dispose());
@@ -394,15 +404,20 @@ export class StreamServer {
     }
   }
 
-  /** Counts the connection against its user's limit; closes it (4429) when over. */
-  private admit(conn: StreamConnection, principal: Principal): boolean {
-    const user = userKey(principal);
-    const n = this.perUser.get(user) ?? 0;
-    if (n >= this.services.config.rateLimit.ws.connectionsPerUser) {
+  /** Counts the connection against its user's limit (on every instance); closes it (4429) when over. */
+  private async admit(conn: StreamConnection, principal: Principal): Promise<boolean> {
+    const slot = { key: userKey(principal), id: `${this.services.config.instanceId}:${randomUUID()}` };
+    const max = this.services.config.rateLimit.ws.connectionsPerUser;
+    if (!(await this.slots.take(slot.key, slot.id, max, this.clock()))) {
       conn.close(CLOSE.tooMany, 'too many live-stream connections for this user');
       return false;
     }
-    this.perUser.set(user, n + 1);
+    // Gone while the slot was taken: give it straight back.
+    if (conn.closed) {
+      this.slots.release(slot.key, slot.id);
+      return false;
+    }
+    this.slotOf.set(conn, slot);
     conn.principal = principal;
     const set = this.byTenant.get(principal.tenantId) ?? new Set();
     set.add(conn);
@@ -641,6 +656,7 @@ export class StreamServer {
   /** Pings everyone; closes those that did not answer the last ping, and idle ones. */
   heartbeat(): void {
     const now = this.clock();
+    void this.slots.refresh([...this.slotOf.values()], now);
     const { idleTimeoutMs } = this.services.config.stream;
     for (const c of this.connections) {
       if (!c.alive) {

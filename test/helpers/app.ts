@@ -65,9 +65,11 @@ export async function createTestAppOn(
  * Two instances as replicas run them: one fresh PostgreSQL database, the test Redis and the same
  * keys. Closing closes both and drops the database.
  */
-export async function createReplicaPair(): Promise<{ one: TestApp; two: TestApp; close(): Promise<void> }> {
+export async function createReplicaPair(
+  env: Record<string, string> = {},
+): Promise<{ one: TestApp; two: TestApp; close(): Promise<void> }> {
   const db = await createTestDatabase('postgres');
-  const shared = { DATABASE_URL: db.url, REDIS_URL, SECRET_KEY: testKey(), ENCRYPTION_KEY: testKey() };
+  const shared = { DATABASE_URL: db.url, REDIS_URL, SECRET_KEY: testKey(), ENCRYPTION_KEY: testKey(), ...env };
   const one = await createTestApp(shared);
   const two = await createTestApp(shared);
   return {

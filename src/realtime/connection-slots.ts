@@ -79,7 +79,10 @@ export class RedisSlots implements ConnectionSlots {
   }
 
   release(key: string, id: string): void {
-    if (this.fellBack.delete(id)) return this.local.release(key, id);
+    if (this.fellBack.delete(id)) {
+      this.local.release(key, id);
+      return;
+    }
     this.redis.zrem(`${this.prefix}:${key}`, id).catch((err: Error) => this.onError(err));
   }
 

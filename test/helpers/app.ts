@@ -69,7 +69,13 @@ export async function createReplicaPair(
   env: Record<string, string> = {},
 ): Promise<{ one: TestApp; two: TestApp; close(): Promise<void> }> {
   const db = await createTestDatabase('postgres');
-  const shared = { DATABASE_URL: db.url, REDIS_URL, SECRET_KEY: testKey(), ENCRYPTION_KEY: testKey(), ...env };
+  const shared = {
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    SECRET_KEY: testKey(),
+    ENCRYPTION_KEY: testKey(),
+    ...env,
+  };
   const one = await createTestApp(shared);
   const two = await createTestApp(shared);
   return {

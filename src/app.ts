@@ -140,7 +140,10 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   const stream = new StreamServer(services);
   stream.attach(app.server);
   app.decorate('stream', stream);
-  app.addHook('preClose', async () => stream.close());
+  app.addHook('preClose', async () => {
+    stream.close();
+    await stream.closingSlots;
+  });
   const { shed } = config.http;
   await app.register(loadSheddingPlugin, {
     maxUrlBytes: config.http.maxUrlBytes,

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { DetectionEvent } from '../src/detection/pipeline/detection-event.js';
 import { createReplicaPair, createTestAppOn, type TestApp } from './helpers/app.js';
 import { DIALECTS } from './helpers/databases.js';
+import { REDIS_URL } from './helpers/env.js';
 import { loginAs, seedUser } from './helpers/identity.js';
 import { authed, Client, connect, listen } from './helpers/stream-client.js';
 import { seedTelemetry, type TelemetryFixture } from './helpers/telemetry.js';
@@ -406,12 +407,15 @@ describe('the live stream against abuse', () => {
   beforeAll(async () => {
     t = await createTestAppOn('sqlite', {
       ENABLE_RATE_LIMIT: 'true',
-      RATE_LIMIT_AUTH: '3/minute',
+      // Room for the set-up's own sign-ins from loopback (counted in the shared Redis across runs).
+      RATE_LIMIT_AUTH: '20/minute',
       // Generous for the fixture's own set-up requests.
       RATE_LIMIT_DEFAULT: '10000/minute',
       STREAM_MAX_CLIENT_MESSAGES_PER_S: '5',
       // The test's connections come from loopback: it plays the proxy that forwards clients.
       TRUST_PROXY: 'loopback',
+      // Upgrade checks then wait on Redis: a real window for a client to reset the connection.
+      REDIS_URL,
     });
     f = await seedTelemetry(t);
     url = await listen(t);
@@ -419,6 +423,9 @@ describe('the live stream against abuse', () => {
   afterAll(async () => t?.close());
 
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
+  // Counters and blocks live in the shared Redis: fresh addresses for each run (benchmark range).
+  const fresh = () => `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`;
+  const [guesser, neighbour, blocked, unblocked] = [fresh(), fresh(), fresh(), fresh()];
 
   it('closes a client that floods it with messages (4429), and keeps one within the rate', async () => {
     const calm = await authed(url, f.admin.accessToken);
@@ -431,33 +438,51 @@ describe('the live stream against abuse', () => {
     calm.close();
   });
 
-  it("counts failed authentications against the address's login limit, by the forwarded address", async () => {
-    for (let i = 0; i < 3; i++) {
-      const c = await connect(url, from('203.0.113.7'));
+  it('limits failed authentications per address (the forwarded one) at the login rate', async () => {
+    for (let i = 0; i < 20; i++) {
+      const c = await connect(url, from(guesser));
       if (typeof c === 'number') throw new Error(`refused: ${c}`);
       c.send({ type: 'auth', token: 'not-a-token' });
       expect((await c.closed).code).toBe(4401);
     }
-    // Spent: the next upgrade from that address is refused, and so is a login over HTTP from it.
-    expect(await connect(url, from('203.0.113.7'))).toBe(429);
+    // Spent: the next upgrade from that address is refused. HTTP sign-ins from it are counted
+    // apart (an office's logins through one NAT must not lock its streams out, nor the reverse).
+    expect(await connect(url, from(guesser))).toBe(429);
     const login = await t.app.inject({
       method: 'POST',
       url: '/api/v1/auth/login',
-      headers: from('203.0.113.7'),
+      headers: from(guesser),
       remoteAddress: '127.0.0.1',
       payload: { email: 'nobody@example.com', password: 'x' },
     });
-    expect(login.statusCode).toBe(429);
+    expect(login.statusCode).toBe(401);
     // Another client behind the same proxy is not affected.
-    const other = await connect(url, from('203.0.113.8'));
+    const other = await connect(url, from(neighbour));
     expect(typeof other).not.toBe('number');
     (other as Client).close();
   });
 
+  it('survives clients that reset the connection in the middle of the upgrade', async () => {
+    const { port } = new URL(url.replace('ws:', 'http:'));
+    for (let i = 0; i < 30; i++) {
+      const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+      await once(socket, 'connect');
+      socket.write(
+        'GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `Sec-WebSocket-Key: ${Buffer.from(String(i).padStart(16, '0')).toString('base64')}\r\n` +
+          `Sec-WebSocket-Version: 13\r\nX-Forwarded-For: 192.0.2.${i}\r\n\r\n`,
+      );
+      socket.resetAndDestroy();
+    }
+    // Still serving.
+    const c = await authed(url, f.admin.accessToken);
+    c.close();
+  });
+
   it('refuses a blocked address at the upgrade', async () => {
-    await t.services.guard.blocks.block('198.51.100.9', 'test', Date.now());
-    expect(await connect(url, from('198.51.100.9'))).toBe(403);
-    const ok = await connect(url, from('198.51.100.10'));
+    await t.services.guard.blocks.block(blocked, 'test', Date.now());
+    expect(await connect(url, from(blocked))).toBe(403);
+    const ok = await connect(url, from(unblocked));
     expect(typeof ok).not.toBe('number');
     (ok as Client).close();
   });

@@ -12,6 +12,8 @@ export interface ConnectionSlots {
   release(key: string, id: string): void;
   /** Proves the slots this instance holds are alive. */
   refresh(held: readonly { key: string; id: string }[], now: number): Promise<void>;
+  /** Gives back every slot in `held` at once (shutdown), so other instances need not wait for expiry. */
+  releaseAll(held: readonly { key: string; id: string }[]): Promise<void>;
 }
 
 /** One instance's own count (no Redis; also the fallback while Redis is away). */
@@ -34,6 +36,10 @@ export class MemorySlots implements ConnectionSlots {
   }
 
   async refresh(): Promise<void> {}
+
+  async releaseAll(held: readonly { key: string; id: string }[]): Promise<void> {
+    for (const h of held) this.release(h.key, h.id);
+  }
 }
 
 // Expired slots out, then take one if there is room — in one step, so two instances admitting
@@ -86,12 +92,22 @@ export class RedisSlots implements ConnectionSlots {
     this.redis.zrem(`${this.prefix}:${key}`, id).catch((err: Error) => this.onError(err));
   }
 
+  async releaseAll(held: readonly { key: string; id: string }[]): Promise<void> {
+    const pipe = this.redis.pipeline();
+    for (const h of held) {
+      if (this.fellBack.delete(h.id)) this.local.release(h.key, h.id);
+      else pipe.zrem(`${this.prefix}:${h.key}`, h.id);
+    }
+    await pipe.exec().catch((err: Error) => this.onError(err));
+  }
+
   async refresh(held: readonly { key: string; id: string }[], now: number): Promise<void> {
     const live = held.filter((h) => !this.fellBack.has(h.id));
     if (live.length === 0) return;
     const pipe = this.redis.pipeline();
     for (const h of live) {
-      pipe.zadd(`${this.prefix}:${h.key}`, now + this.ttlMs, h.id);
+      // XX: a slot that expired meanwhile is not taken back (that could exceed the limit).
+      pipe.zadd(`${this.prefix}:${h.key}`, 'XX', now + this.ttlMs, h.id);
       pipe.pexpire(`${this.prefix}:${h.key}`, this.ttlMs);
     }
     await pipe.exec().catch((err: Error) => this.onError(err));

@@ -15,6 +15,15 @@ export const REPLAY_MAX = 1000;
  */
 export const RESUME_OVERLAP_MS = 60_000;
 
+/** Most overlap events replayed (the newest below the resume point); outside REPLAY_MAX. */
+const OVERLAP_MAX = 200;
+
+/** The overlap rows (newest first, as read) still inside the window, oldest first. */
+function inOverlap<R extends { at: number }>(rows: readonly R[], fromAt: number | null): R[] {
+  if (fromAt === null) return [];
+  return rows.filter((r) => Number(r.at) >= fromAt).reverse();
+}
+
 /** Where a resume after `since` starts: ids above it, and on PostgreSQL the overlap below it. */
 async function resumeFrom(
   db: DbOrTrx,
@@ -36,37 +45,42 @@ export async function replayAlarms(
   since: string,
 ): Promise<{ messages: ServerMessage[]; complete: boolean }> {
   const from = await resumeFrom(db, 'alarm_events', Number(since));
-  const rows = await db
-    .selectFrom('alarm_events')
-    .innerJoin('alarms', 'alarms.id', 'alarm_events.alarm_id')
-    .select([
-      'alarm_events.id as eventId',
-      'alarm_events.kind',
-      'alarm_events.at',
-      'alarms.id as alarmId',
-      'alarms.title',
-      'alarms.severity',
-      'alarms.status',
-      'alarms.sensor_id',
-      'alarms.asset_id',
-      'alarms.occurrences',
-      'alarms.last_seen_at',
-    ])
-    .where('alarms.tenant_id', '=', tenantId)
-    .where((eb) =>
-      from.overlapFromAt === null
-        ? eb('alarm_events.id', '>', from.since)
-        : eb.or([
-            eb('alarm_events.id', '>', from.since),
-            eb.and([eb('alarm_events.id', '<', from.since), eb('alarm_events.at', '>=', from.overlapFromAt)]),
-          ]),
-    )
+  const base = () =>
+    db
+      .selectFrom('alarm_events')
+      .innerJoin('alarms', 'alarms.id', 'alarm_events.alarm_id')
+      .select([
+        'alarm_events.id as eventId',
+        'alarm_events.kind',
+        'alarm_events.at',
+        'alarms.id as alarmId',
+        'alarms.title',
+        'alarms.severity',
+        'alarms.status',
+        'alarms.sensor_id',
+        'alarms.asset_id',
+        'alarms.occurrences',
+        'alarms.last_seen_at',
+      ])
+      .where('alarms.tenant_id', '=', tenantId);
+  const after = await base()
+    .where('alarm_events.id', '>', from.since)
     .orderBy('alarm_events.id')
     .limit(REPLAY_MAX + 1)
     .execute();
+  const overlap =
+    from.overlapFromAt === null
+      ? []
+      : await base()
+          .where('alarm_events.id', '<', from.since)
+          .where('alarm_events.at', '>=', from.overlapFromAt)
+          .orderBy('alarm_events.id', 'desc')
+          .limit(OVERLAP_MAX)
+          .execute();
+  const rows = [...inOverlap(overlap, from.overlapFromAt), ...after.slice(0, REPLAY_MAX)];
   return {
-    complete: rows.length <= REPLAY_MAX,
-    messages: rows.slice(0, REPLAY_MAX).map((r) => ({
+    complete: after.length <= REPLAY_MAX,
+    messages: rows.map((r) => ({
       type: `alarm.${r.kind}`,
       channel: 'alarms',
       id: String(r.eventId),
@@ -92,29 +106,42 @@ export async function replayIncidents(
   since: string,
 ): Promise<{ messages: ServerMessage[]; complete: boolean }> {
   const from = await resumeFrom(db, 'incident_events', Number(since));
-  const rows = await db
-    .selectFrom('incident_events')
-    .innerJoin('incidents', 'incidents.id', 'incident_events.incident_id')
-    .selectAll('incidents')
-    .select(['incident_events.id as eventId', 'incident_events.kind', 'incident_events.details'])
-    .where('incidents.tenant_id', '=', tenantId)
-    .where((eb) =>
-      from.overlapFromAt === null
-        ? eb('incident_events.id', '>', from.since)
-        : eb.or([
-            eb('incident_events.id', '>', from.since),
-            eb.and([
-              eb('incident_events.id', '<', from.since),
-              eb('incident_events.at', '>=', from.overlapFromAt),
-            ]),
-          ]),
-    )
+  const base = () =>
+    db
+      .selectFrom('incident_events')
+      .innerJoin('incidents', 'incidents.id', 'incident_events.incident_id')
+      .selectAll('incidents')
+      .select([
+        'incident_events.id as eventId',
+        'incident_events.kind',
+        'incident_events.details',
+        'incident_events.at as eventAt',
+      ])
+      .where('incidents.tenant_id', '=', tenantId);
+  const after = await base()
+    .where('incident_events.id', '>', from.since)
     .orderBy('incident_events.id')
     .limit(REPLAY_MAX + 1)
     .execute();
+  const overlap =
+    from.overlapFromAt === null
+      ? []
+      : await base()
+          .where('incident_events.id', '<', from.since)
+          .where('incident_events.at', '>=', from.overlapFromAt)
+          .orderBy('incident_events.id', 'desc')
+          .limit(OVERLAP_MAX)
+          .execute();
+  const rows = [
+    ...inOverlap(
+      overlap.map((r) => ({ ...r, at: r.eventAt })),
+      from.overlapFromAt,
+    ),
+    ...after.slice(0, REPLAY_MAX),
+  ];
   return {
-    complete: rows.length <= REPLAY_MAX,
-    messages: rows.slice(0, REPLAY_MAX).map((r) => ({
+    complete: after.length <= REPLAY_MAX,
+    messages: rows.map((r) => ({
       type: `incident.${r.kind}`,
       channel: 'incidents',
       id: String(r.eventId),

@@ -87,6 +87,8 @@ export class StreamServer {
   private readonly byTenant = new Map<string, Set<StreamConnection>>();
   /** Connections per user or API key, across instances with Redis. */
   private readonly slots: ConnectionSlots;
+  /** Shutdown's release of every slot (awaited before Redis closes). */
+  closingSlots: Promise<void> = Promise.resolve();
   /** The slot each admitted connection holds. */
   private readonly slotOf = new Map<StreamConnection, { key: string; id: string }>();
   private readonly pendingPerIp = new Map<string, number>();
@@ -115,6 +117,10 @@ export class StreamServer {
 
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node takes its own error listener off the socket before emitting `upgrade`: a client that
+      // resets it while it is refused or checked must not become an unhandled error (ws adds its
+      // own listener when it takes the socket).
+      socket.on('error', () => socket.destroy());
       const url = new URL(req.url ?? '/', 'http://x');
       // No other upgrade is served: answer rather than leave the socket open (and shutdown waiting).
       if (url.pathname !== STREAM_PATH) {
@@ -142,8 +148,11 @@ export class StreamServer {
     for (const t of this.timers) t.unref();
   }
 
-  /** Closes every connection (1001) and stops. */
+  /** Closes every connection (1001) and stops; their slots are given back before Redis closes. */
   close(): void {
+    const held = [...this.slotOf.values()];
+    this.slotOf.clear();
+    this.closingSlots = this.slots.releaseAll(held);
     for (const t of this.timers) clearInterval(t);
     this.unsubscribe?.();
     this.services.relay.stop();
@@ -182,21 +191,40 @@ export class StreamServer {
       refuse(socket, 403, 'ORIGIN_REFUSED', 'This origin may not open the live stream');
       return;
     }
-    const pending = this.pendingPerIp.get(clientKey(ip)) ?? 0;
+    const ipKey = clientKey(ip);
+    const pending = this.pendingPerIp.get(ipKey) ?? 0;
     if (pending >= MAX_PENDING_PER_IP) {
       this.stats.refused++;
       refuse(socket, 429, 'RATE_LIMITED', 'Too many unauthenticated live-stream connections');
       return;
     }
+    // Counted now, not once the checks below are done, so a burst cannot pass the limit together;
+    // the connection gives it back when it authenticates or closes.
+    this.pendingPerIp.set(ipKey, pending + 1);
+    let reserved = true;
+    const releasePending = () => {
+      if (!reserved) return;
+      reserved = false;
+      const n = (this.pendingPerIp.get(ipKey) ?? 1) - 1;
+      if (n <= 0) this.pendingPerIp.delete(ipKey);
+      else this.pendingPerIp.set(ipKey, n);
+    };
+    socket.once('close', releasePending);
     void this.admissible(ip)
       .then((refusal) => {
         if (refusal) {
+          releasePending();
           this.stats.refused++;
           refuse(socket, refusal.status, refusal.code, refusal.detail);
-        } else if (!socket.destroyed)
-          this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, ip));
+        } else if (socket.destroyed) releasePending();
+        else {
+          // From here the connection owns the reservation (its close gives it back).
+          socket.removeListener('close', releasePending);
+          this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, ip, releasePending));
+        }
       })
       .catch((err: Error) => {
+        releasePending();
         this.services.logger.warn({ err: err.message }, 'stream: upgrade check failed');
         refuse(socket, 503, 'SERVICE_UNAVAILABLE', 'The live stream cannot take connections right now');
       });
@@ -225,7 +253,7 @@ export class StreamServer {
         };
     }
     if (config.rateLimit.enabled) {
-      const wait = await rateLimits.retryAfter('auth', `ip:${clientKey(ip)}`);
+      const wait = await rateLimits.retryAfter('auth', streamAuthKey(ip));
       if (wait > 0)
         return {
           status: 429,
@@ -237,14 +265,16 @@ export class StreamServer {
   }
 
   /** A failed authentication counts as a failed login does over HTTP: for the IP's limit and its risk. */
-  private async authFailed(ip: string): Promise<void> {
+  private async authFailed(ip: string, token: string): Promise<void> {
+    // A well-formed token that merely expired is a client that slept, not a guess.
+    if (expired(token, this.clock())) return;
     const { config, guard, rateLimits } = this.services;
     if (config.guard.enabled) guard.record(ip, 'failed-login');
     if (config.rateLimit.enabled)
-      await rateLimits.hit('auth', `ip:${clientKey(ip)}`, 'client IP').catch(() => undefined);
+      await rateLimits.hit('auth', streamAuthKey(ip), 'client IP').catch(() => undefined);
   }
 
-  private onConnection(ws: WebSocket, ip: string): void {
+  private onConnection(ws: WebSocket, ip: string, settlePending: () => void): void {
     this.stats.accepted++;
     const metrics = this.services.metrics;
     const conn = new StreamConnection(
@@ -265,16 +295,6 @@ export class StreamServer {
     );
     this.connections.add(conn);
     metrics?.wsConnections.set(this.connections.size);
-    const ipKey = clientKey(ip);
-    this.pendingPerIp.set(ipKey, (this.pendingPerIp.get(ipKey) ?? 0) + 1);
-    let pending = true;
-    const settlePending = () => {
-      if (!pending) return;
-      pending = false;
-      const n = (this.pendingPerIp.get(ipKey) ?? 1) - 1;
-      if (n <= 0) this.pendingPerIp.delete(ipKey);
-      else this.pendingPerIp.set(ipKey, n);
-    };
     // A token bucket of the client's own messages: a flood closes the connection, not the server.
     const { clientMessagesPerS } = this.services.config.stream;
     let tokens = 2 * clientMessagesPerS;
@@ -318,12 +338,11 @@ export class StreamServer {
             clearTimeout(authTimer);
             settlePending();
             const who = await this.authenticate(m.token);
+            // A failed attempt counts even when the client has already gone.
+            if (!who) await this.authFailed(ip, m.token);
             // Gone while we looked: nothing to admit (its close handler has already run).
             if (conn.closed) return;
-            if (!who) {
-              await this.authFailed(ip);
-              return conn.close(CLOSE.unauthenticated, 'invalid or expired token');
-            }
+            if (!who) return conn.close(CLOSE.unauthenticated, 'invalid or expired token');
             if (!(await this.admit(conn, who.principal))) return;
             conn.expiresAt = who.expiresAt;
             if (who.principal.kind === 'api-key') conn.apiKey = m.token;
@@ -728,6 +747,24 @@ export class StreamServer {
   private rewatch(): void {
     for (const c of this.connections)
       if (c.readings && c.tenantId) this.services.relay.watch(c.tenantId, [...c.readings.sensors]);
+  }
+}
+
+/**
+ * Failed stream authentications per address, at the `auth` class's rate but counted apart from
+ * HTTP logins: an office's sign-ins through one NAT must not lock its live streams out.
+ */
+function streamAuthKey(ip: string): string {
+  return `stream:${clientKey(ip)}`;
+}
+
+/** Whether `token` is a JWT whose `exp` has passed (a signature is not checked here). */
+function expired(token: string, now: number): boolean {
+  try {
+    const exp = decodeJwt(token).exp;
+    return exp !== undefined && exp * 1000 <= now;
+  } catch {
+    return false;
   }
 }
 

@@ -14,6 +14,7 @@ import * as m20261125000000 from './20261125000000_alarm_rules.js';
 import * as m20261125010000 from './20261125010000_notification_routing.js';
 import * as m20261126000000 from './20261126000000_platform_tenant.js';
 import * as m20261127000000 from './20261127000000_backtests.js';
+import * as m20261127010000 from './20261127010000_event_time_indexes.js';
 
 /**
  * Every migration, by name; Kysely applies them in name order. Listed in code (not read from the
@@ -36,5 +37,6 @@ export const migrations: Record<string, Migration> = {
   '20261125010000_notification_routing': m20261125010000,
   '20261126000000_platform_tenant': m20261126000000,
   '20261127000000_backtests': m20261127000000,
+  '20261127010000_event_time_indexes': m20261127010000,
   // vigil:migrations-end (keep this line: `vigil migrate create` inserts above it)
 };

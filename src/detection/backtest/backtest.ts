@@ -2,7 +2,7 @@ import type { DetectorConfigDoc } from '../config/detector-config.schema.js';
 import { assetRules, type EffectiveConfig, effectiveConfig } from '../config/effective-config.js';
 import { FEATURE_COUNT, sensorFeatures } from '../detectors/features.js';
 import { AssetDetector } from '../engine/asset-detector.js';
-import { Evaluation } from '../engine/evaluation.js';
+import { D, DETECTORS, Evaluation } from '../engine/evaluation.js';
 import { type ActiveModel, SensorDetector } from '../engine/sensor-detector.js';
 import type { SensorState } from '../engine/sensor-state.js';
 import { IsolationForest } from '../isolation-forest/isolation-forest.js';
@@ -57,6 +57,9 @@ export interface BacktestRow {
   readonly explanation: string;
 }
 
+/** Detectors that raise and clear conditions (the rest score single readings). */
+const CONDITIONS: readonly number[] = [D.threshold, D.flatline, D.heartbeat];
+
 /** Rows of history an Isolation Forest is first trained on when no --train-rows is given. */
 const DEFAULT_TRAIN_AT = 500;
 
@@ -104,7 +107,13 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
   for (const s of sensors) s.state = s.detector.newState();
   let asset = new AssetDetector(assetRules(opts.assetDoc === undefined ? opts.config : opts.assetDoc), names);
   const assetState = asset.newState();
-  /** Per column: the condition it was last found in (score and detectors), if any. */
+  // An asset's sensors report at their own times: a row has some of them, and the others' state
+  // carries over (their conditions, and their latest values for the asset model). A table given
+  // as one (the CLI's CSV, NAB) is scored row by row as it stands.
+  const assetPath = opts.columnConfigs !== undefined || opts.assetDoc !== undefined;
+  const latest = new Float64Array(input.columns.length).fill(Number.NaN);
+  let reported = 0;
+  /** Per column: the conditions it was last found in, if any. */
   const holding: ({ score: number; fired: string[] } | null)[] = input.columns.map(() => null);
   const out = new Evaluation();
   const rows = input.ts.length;
@@ -176,6 +185,8 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
         }
         continue;
       }
+      if (Number.isNaN(latest[i]!)) reported++;
+      latest[i] = v;
       const s = sensors[i]!;
       const state = s.state!;
       if (columnForest[i] && sensorFeatures(state, ts, v, feat))
@@ -184,10 +195,10 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
       const prefix = sensors.length > 1 ? `${names[i]}:` : '';
       if (out.score > score) score = out.score;
       if (out.score >= configs[i]!.threshold) anomalous = true;
-      holding[i] =
-        out.score >= configs[i]!.threshold && out.pointScore < configs[i]!.threshold
-          ? { score: out.score, fired: out.fired(0.5).map((d) => prefix + d) }
-          : null;
+      if (assetPath) {
+        const active = CONDITIONS.filter((d) => out.scores[d]! >= 0.5);
+        holding[i] = active.length > 0 ? { score: 1, fired: active.map((d) => prefix + DETECTORS[d]) } : null;
+      }
       if (out.pointScore > pointScore) pointScore = out.pointScore;
       for (const d of out.fired(0.5)) fired.push(prefix + d);
       for (const t of out.transitions) {
@@ -218,7 +229,10 @@ export function* backtest(input: BacktestInput, opts: BacktestOptions = {}): Gen
         }
       }
     }
-    if (assetForest && complete)
+    if (assetForest && assetPath) {
+      // The pipeline's model sees each sensor's latest value once every one has reported.
+      if (reported === names.length) pushBounded(assetRows, latest, names.length, MAX_TRAINING_ROWS);
+    } else if (assetForest && complete)
       pushBounded(
         assetRows,
         input.columns.map((c) => c.values[r]!),

@@ -92,6 +92,20 @@ describe('the live alarm list', () => {
     expect(s.lastEventId).toBe('22');
   });
 
+  it("applies another alarm's event with an older id (committed out of order), never an alarm's own older one", () => {
+    const s = run([
+      { type: 'load-done', items: [] },
+      { type: 'event', message: event('30', 'alarm.raised', 'a', { occurrences: 1 }) },
+      // Alarm b's event got its id first but committed after a's (PostgreSQL): it still counts.
+      { type: 'event', message: event('28', 'alarm.raised', 'b', { occurrences: 1 }) },
+      // An older event of a, arriving late, would take a backwards.
+      { type: 'event', message: event('29', 'alarm.resolved', 'a', { status: 'resolved' }) },
+    ]);
+    expect(Object.keys(s.byId).sort()).toEqual(['a', 'b']);
+    expect(s.byId.a).toMatchObject({ status: 'open' });
+    expect(s.lastEventId).toBe('30');
+  });
+
   it('compares event ids as big decimal numbers', () => {
     expect(newerId('10', '9')).toBe(true);
     expect(newerId('9', '10')).toBe(false);

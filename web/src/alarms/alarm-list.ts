@@ -20,8 +20,14 @@ export interface AlarmListState {
   readonly loading: boolean;
   readonly loaded: boolean;
   readonly error: string | null;
-  /** The newest stream event applied (history entry id): replays at or below it are skipped. */
+  /** The newest stream event applied (history entry id). */
   readonly lastEventId: string | null;
+  /**
+   * Per alarm, the newest event applied: an event at or below it is skipped (a replay of one
+   * already seen). Kept per alarm, not overall, because ids commit out of order on PostgreSQL: an
+   * older id of another alarm can arrive after a newer one, live or replayed, and must apply.
+   */
+  readonly eventIdByAlarm: Readonly<Record<string, string>>;
   /** Events received while a REST load is in flight, applied again on top of its answer. */
   readonly buffered: readonly StreamMessage[];
 }
@@ -40,6 +46,7 @@ export const initialAlarmList: AlarmListState = {
   loaded: false,
   error: null,
   lastEventId: null,
+  eventIdByAlarm: {},
   buffered: [],
 };
 
@@ -130,13 +137,20 @@ export function alarmListReducer(state: AlarmListState, action: AlarmListAction)
       return { ...state, loading: false, error: action.error, buffered: [] };
     case 'event': {
       const { message } = action;
-      if (message.id !== null && !newerId(message.id, state.lastEventId)) return state;
+      const alarmId = (message.payload as { alarmId?: string }).alarmId;
+      const seen = alarmId === undefined ? undefined : state.eventIdByAlarm[alarmId];
+      if (message.id !== null && seen !== undefined && !newerId(message.id, seen)) return state;
       const byId = { ...state.byId };
       applyAll(byId, [message]);
       return {
         ...state,
         byId,
-        lastEventId: message.id ?? state.lastEventId,
+        lastEventId:
+          message.id !== null && newerId(message.id, state.lastEventId) ? message.id : state.lastEventId,
+        eventIdByAlarm:
+          message.id !== null && alarmId !== undefined
+            ? { ...state.eventIdByAlarm, [alarmId]: message.id }
+            : state.eventIdByAlarm,
         buffered: state.loading ? [...state.buffered, message] : state.buffered,
       };
     }

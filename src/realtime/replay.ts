@@ -18,10 +18,19 @@ export const RESUME_OVERLAP_MS = 60_000;
 /** Most overlap events replayed (the newest below the resume point); outside REPLAY_MAX. */
 const OVERLAP_MAX = 200;
 
-/** The overlap rows (newest first, as read) still inside the window, oldest first. */
-function inOverlap<R extends { at: number }>(rows: readonly R[], fromAt: number | null): R[] {
-  if (fromAt === null) return [];
-  return rows.filter((r) => Number(r.at) >= fromAt).reverse();
+/**
+ * The rows a resume replays: on PostgreSQL the overlap below the resume point (read newest first,
+ * replayed oldest first), then up to REPLAY_MAX after it; `complete` when nothing after is left.
+ */
+async function resumeRows<R>(
+  from: { overlapFromAt: number | null },
+  after: (limit: number) => Promise<R[]>,
+  overlap: (fromAt: number, limit: number) => Promise<R[]>,
+): Promise<{ rows: R[]; complete: boolean }> {
+  const later = await after(REPLAY_MAX + 1);
+  const earlier =
+    from.overlapFromAt === null ? [] : (await overlap(from.overlapFromAt, OVERLAP_MAX)).reverse();
+  return { rows: [...earlier, ...later.slice(0, REPLAY_MAX)], complete: later.length <= REPLAY_MAX };
 }
 
 /** Where a resume after `since` starts: ids above it, and on PostgreSQL the overlap below it. */
@@ -52,7 +61,6 @@ export async function replayAlarms(
       .select([
         'alarm_events.id as eventId',
         'alarm_events.kind',
-        'alarm_events.at',
         'alarms.id as alarmId',
         'alarms.title',
         'alarms.severity',
@@ -63,23 +71,20 @@ export async function replayAlarms(
         'alarms.last_seen_at',
       ])
       .where('alarms.tenant_id', '=', tenantId);
-  const after = await base()
-    .where('alarm_events.id', '>', from.since)
-    .orderBy('alarm_events.id')
-    .limit(REPLAY_MAX + 1)
-    .execute();
-  const overlap =
-    from.overlapFromAt === null
-      ? []
-      : await base()
-          .where('alarm_events.id', '<', from.since)
-          .where('alarm_events.at', '>=', from.overlapFromAt)
-          .orderBy('alarm_events.id', 'desc')
-          .limit(OVERLAP_MAX)
-          .execute();
-  const rows = [...inOverlap(overlap, from.overlapFromAt), ...after.slice(0, REPLAY_MAX)];
+  const { rows, complete } = await resumeRows(
+    from,
+    (limit) =>
+      base().where('alarm_events.id', '>', from.since).orderBy('alarm_events.id').limit(limit).execute(),
+    (fromAt, limit) =>
+      base()
+        .where('alarm_events.id', '<', from.since)
+        .where('alarm_events.at', '>=', fromAt)
+        .orderBy('alarm_events.id', 'desc')
+        .limit(limit)
+        .execute(),
+  );
   return {
-    complete: after.length <= REPLAY_MAX,
+    complete,
     messages: rows.map((r) => ({
       type: `alarm.${r.kind}`,
       channel: 'alarms',
@@ -111,36 +116,26 @@ export async function replayIncidents(
       .selectFrom('incident_events')
       .innerJoin('incidents', 'incidents.id', 'incident_events.incident_id')
       .selectAll('incidents')
-      .select([
-        'incident_events.id as eventId',
-        'incident_events.kind',
-        'incident_events.details',
-        'incident_events.at as eventAt',
-      ])
+      .select(['incident_events.id as eventId', 'incident_events.kind', 'incident_events.details'])
       .where('incidents.tenant_id', '=', tenantId);
-  const after = await base()
-    .where('incident_events.id', '>', from.since)
-    .orderBy('incident_events.id')
-    .limit(REPLAY_MAX + 1)
-    .execute();
-  const overlap =
-    from.overlapFromAt === null
-      ? []
-      : await base()
-          .where('incident_events.id', '<', from.since)
-          .where('incident_events.at', '>=', from.overlapFromAt)
-          .orderBy('incident_events.id', 'desc')
-          .limit(OVERLAP_MAX)
-          .execute();
-  const rows = [
-    ...inOverlap(
-      overlap.map((r) => ({ ...r, at: r.eventAt })),
-      from.overlapFromAt,
-    ),
-    ...after.slice(0, REPLAY_MAX),
-  ];
+  const { rows, complete } = await resumeRows(
+    from,
+    (limit) =>
+      base()
+        .where('incident_events.id', '>', from.since)
+        .orderBy('incident_events.id')
+        .limit(limit)
+        .execute(),
+    (fromAt, limit) =>
+      base()
+        .where('incident_events.id', '<', from.since)
+        .where('incident_events.at', '>=', fromAt)
+        .orderBy('incident_events.id', 'desc')
+        .limit(limit)
+        .execute(),
+  );
   return {
-    complete: after.length <= REPLAY_MAX,
+    complete,
     messages: rows.map((r) => ({
       type: `incident.${r.kind}`,
       channel: 'incidents',

@@ -1,5 +1,7 @@
 import type { Db } from '../../db/database.js';
 import { AppError } from '../../http/errors/catalogue.js';
+import { findAsset } from '../../registry/assets.repository.js';
+import { findSensor } from '../../registry/sensors.repository.js';
 import type { QueryService } from '../../telemetry/query/query.service.js';
 import { MAX_RANGE_READINGS } from '../../telemetry/storage/readings.repository.js';
 import type { SeriesIds } from '../../telemetry/storage/series-ids.js';
@@ -46,6 +48,30 @@ export interface PlanDeps {
 const describeDoc = (v: DetectorConfigVersion | undefined, what: string) =>
   v ? `${what} document v${v.version}` : undefined;
 
+/** Anomalies the live pipeline stored for the sensors (and the asset) between two times. */
+async function countAnomalies(
+  db: Db,
+  tenantId: string,
+  target: { sensorIds: readonly string[]; assetId?: string },
+  from: number,
+  to: number,
+): Promise<number> {
+  const r = await db
+    .selectFrom('anomalies')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where((eb) =>
+      eb.or([
+        eb('sensor_id', 'in', target.sensorIds),
+        ...(target.assetId === undefined ? [] : [eb('asset_id', '=', target.assetId)]),
+      ]),
+    )
+    .where('ts', '>=', from)
+    .where('ts', '<=', to)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
 /** The newest `maxRows` of a table. */
 function newestRows(input: BacktestInput, maxRows: number): BacktestInput {
   const skip = Math.max(0, input.ts.length - maxRows);
@@ -81,18 +107,13 @@ export async function planSensor(
   maxRows: number,
 ): Promise<BacktestPlan> {
   const { db } = deps;
-  const sensor = await db
-    .selectFrom('sensors')
-    .select(['id', 'key', 'name', 'type_id'])
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', sensorId)
-    .executeTakeFirst();
+  const sensor = await findSensor(db, tenantId, sensorId);
   if (!sensor) throw new Error('the sensor was deleted');
   const docs = await currentConfigs(db, tenantId, [
-    { scope: 'sensor_type', targetId: sensor.type_id },
+    { scope: 'sensor_type', targetId: sensor.typeId },
     { scope: 'sensor', targetId: sensor.id },
   ]);
-  const typeDoc = docs.get(`sensor_type:${sensor.type_id}`);
+  const typeDoc = docs.get(`sensor_type:${sensor.typeId}`);
   const sensorDoc = docs.get(`sensor:${sensor.id}`);
   const current = effectiveConfig(typeDoc?.document, sensorDoc?.document);
   // A candidate takes the sensor document's place, over the sensor type's.
@@ -119,19 +140,7 @@ export async function planSensor(
     threshold: p.threshold ?? (candidate ?? current).threshold,
     rowsInWindow: run.ts.length,
     value: (r) => values[r]!,
-    storedAnomalies: async (a, b) =>
-      Number(
-        (
-          await db
-            .selectFrom('anomalies')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('tenant_id', '=', tenantId)
-            .where('sensor_id', '=', sensor.id)
-            .where('ts', '>=', a)
-            .where('ts', '<=', b)
-            .executeTakeFirstOrThrow()
-        ).n,
-      ),
+    storedAnomalies: (a, b) => countAnomalies(db, tenantId, { sensorIds: [sensor.id] }, a, b),
   };
 }
 
@@ -174,12 +183,7 @@ export async function planAsset(
   maxRows: number,
 ): Promise<BacktestPlan> {
   const { db } = deps;
-  const asset = await db
-    .selectFrom('assets')
-    .select(['id', 'name'])
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', assetId)
-    .executeTakeFirst();
+  const asset = await findAsset(db, tenantId, assetId);
   if (!asset) throw new Error('the asset was deleted');
   const members = await db
     .selectFrom('sensors')
@@ -236,18 +240,6 @@ export async function planAsset(
     threshold: p.threshold ?? effectiveConfig(scoringDoc).threshold,
     rowsInWindow: aligned.ts.length,
     value: () => Number.NaN,
-    storedAnomalies: async (a, b) =>
-      Number(
-        (
-          await db
-            .selectFrom('anomalies')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('tenant_id', '=', tenantId)
-            .where((eb) => eb.or([eb('asset_id', '=', assetId), eb('sensor_id', 'in', ids)]))
-            .where('ts', '>=', a)
-            .where('ts', '<=', b)
-            .executeTakeFirstOrThrow()
-        ).n,
-      ),
+    storedAnomalies: (a, b) => countAnomalies(db, tenantId, { sensorIds: ids, assetId }, a, b),
   };
 }

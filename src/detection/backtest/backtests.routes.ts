@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { Uuid } from '../../auth/auth.schemas.js';
 import { AppError, type FieldError } from '../../http/errors/catalogue.js';
-import { encodeCursor, keysetCursor } from '../../http/pagination.js';
+import { keysetCursor, PageOf, PageQuery, page } from '../../http/pagination.js';
 import { findAsset } from '../../registry/assets.repository.js';
 import { findSensor } from '../../registry/sensors.repository.js';
 import type { Services } from '../../services.js';
@@ -172,19 +172,10 @@ export async function backtestRoutes(base: FastifyInstance, opts: { services: Se
         tags,
         summary: 'Backtest runs, newest first (optionally of one sensor or asset)',
         querystring: Type.Object(
-          {
-            targetId: Type.Optional(Uuid),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-            cursor: Type.Optional(Type.String({ maxLength: 200 })),
-          },
+          { targetId: Type.Optional(Uuid), ...PageQuery },
           { additionalProperties: false },
         ),
-        response: {
-          200: Type.Object({
-            items: Type.Array(RunSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-        },
+        response: { 200: PageOf(RunSchema) },
       },
     },
     async (request) => {
@@ -196,11 +187,8 @@ export async function backtestRoutes(base: FastifyInstance, opts: { services: Se
         ...(m ? { before: { at: Number(m[0]), id: m[1] } } : {}),
         limit,
       });
-      const last = items[items.length - 1];
-      return {
-        items: items.map(present),
-        nextCursor: items.length === limit && last ? encodeCursor(`${last.createdAt}:${last.id}`) : null,
-      };
+      const p = page(items, limit, (r) => `${r.createdAt}:${r.id}`);
+      return { items: p.items.map(present), nextCursor: p.nextCursor };
     },
   );
 
